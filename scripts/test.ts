@@ -1,0 +1,71 @@
+// `npm test`: starts a private Temporal dev server on a free port (found through the
+// same resolution as `npm start`, so nothing needs installing by hand), bundles the
+// workflows once for every test file, then runs node's test runner over test/**.
+// Pass file paths to run only those: `npm test -- test/foundation/config.test.ts`.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { loadConfigOrExit } from '../src/config.js';
+import { freePort } from '../src/temporal/dev-server.js';
+import { ensureTemporalServer, projectRoot } from '../src/temporal/server.js';
+import { workflowsPath } from '../src/worker.js';
+
+async function findTests(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
+    .map((e) => path.relative(projectRoot, path.join(e.parentPath, e.name)))
+    .sort();
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  // Tests always get their own server, even when TEMPORAL_ADDRESS points elsewhere.
+  const config = loadConfigOrExit({ ...process.env, TEMPORAL_ADDRESS: undefined });
+  const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : await findTests(path.join(projectRoot, 'test'));
+  const scratch = await mkdtemp(path.join(tmpdir(), 'dc-test-'));
+  const server = await ensureTemporalServer(config, { ephemeral: true, port: await freePort(), log: (m) => console.log(`[test] ${m}`) });
+  try {
+    const bundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+    const bundlePath = path.join(scratch, 'workflow-bundle.js');
+    await writeFile(bundlePath, bundle.code);
+    console.log(`[test] Temporal at ${server.address}; workflows bundled; ${files.length} test files (${Date.now() - started} ms)`);
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=240000', ...files], {
+      cwd: projectRoot,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_NAMESPACE: server.namespace,
+        TEST_WORKFLOW_BUNDLE: bundlePath,
+        TEST_SCRATCH_DIR: scratch,
+      },
+    });
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    console.log(`[test] finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return code ?? (signal ? 1 : 0);
+  } finally {
+    await server.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+const quietLogger = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

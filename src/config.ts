@@ -1,0 +1,111 @@
+// One schema over the environment. Every variable is described, so an invalid value
+// stops the program at start with a message that names it, says what is wrong and
+// shows the accepted form (see formatConfigError). Nothing here reads a file or
+// opens a socket: loading config is pure.
+import path from 'node:path';
+import { z } from 'zod';
+import { DURATION_FORM, parseDuration } from './durations.js';
+
+const duration = (fallback: string, description: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration` });
+      return ms ?? 0;
+    })
+    .describe(`${description} (${DURATION_FORM}; default ${fallback})`);
+
+const port = (fallback: number, description: string) =>
+  z.coerce.number().int().min(0).max(65535).default(fallback).describe(`${description} (0-65535; default ${fallback})`);
+
+/** An optional string where empty means unset, optionally checked further by `refine`. */
+const optionalText = (description: string, refine: z.ZodType<string, string> = z.string()) =>
+  z
+    .string()
+    .optional()
+    .transform((text) => (text === undefined || text.trim() === '' ? undefined : text.trim()))
+    .pipe(refine.optional())
+    .describe(description);
+
+const count = (fallback: number, min: number, max: number, description: string) =>
+  z.coerce.number().int().min(min).max(max).default(fallback).describe(`${description} (${min}-${max}; default ${fallback})`);
+
+export const configSchema = z.object({
+  TEMPORAL_ADDRESS: optionalText(
+    'host:port of an existing Temporal frontend, e.g. localhost:7233; unset = start the embedded dev server',
+    z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port'),
+  ),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('Temporal namespace (default "default")'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('conversations').describe('task queue the worker polls (default "conversations")'),
+  TEMPORAL_CLI_PATH: optionalText('path to a temporal CLI executable; unset = search PATH, then install a pinned one into .tools/'),
+  TEMPORAL_TEST_SERVER_PATH: optionalText('path to a temporal-test-server executable (tests only); unset = search PATH, then .tools/'),
+  TEMPORAL_PORT: port(7233, 'gRPC port of the embedded Temporal dev server'),
+  TEMPORAL_UI_PORT: port(8233, 'Web UI port of the embedded Temporal dev server'),
+  TEMPORAL_START_TIMEOUT: duration('60s', 'how long to wait for the embedded Temporal server to answer'),
+  DATA_DIR: z.string().min(1).default('data').describe('folder for the embedded server database, sandboxes and keys (default ./data)'),
+  RUNTIME_API_URL: optionalText(
+    'base URL of a Runtime API, e.g. http://localhost:8000 or a hosted OpenHands one; unset = start the local Runtime API',
+    z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }),
+  ),
+  RUNTIME_API_KEY: optionalText('X-API-Key for the Runtime API; unset with the local Runtime API = generate one into the data folder'),
+  RUNTIME_API_PORT: port(8000, 'port of the local Runtime API'),
+  RUNTIME_API_HOST: z.string().default('127.0.0.1').describe('interface the local Runtime API binds (default 127.0.0.1)'),
+  RUNTIME_DRIVER: z.enum(['process', 'inproc']).default('process').describe('local Runtime API sandbox driver: process | inproc (default process)'),
+  RUNTIME_IMAGE: z.string().min(1).default('local/agent-server:latest').describe('container image sent in POST /start (the local Runtime API ignores it)'),
+  RUNTIME_API_TIMEOUT: duration('180s', 'per-request timeout for Runtime API calls'),
+  RUNTIME_INIT_TIMEOUT: duration('180s', 'how long a runtime may take to become alive before provisioning fails'),
+  AGENT_SERVER_TIMEOUT: duration('600s', 'headers/body timeout for agent-server calls (slow LLM turns run past 60 s)'),
+  HTTP_CONNECTIONS: count(0, 0, 100_000, 'connections per origin for HTTP clients; 0 = unbounded'),
+  CONVERSATION_IDLE_DELAY: duration('20m', 'pause a conversation\'s runtime after this long without activity'),
+  CONVERSATION_RETENTION: duration('7d', 'stop (archive) a paused conversation\'s runtime after this long'),
+  CONVERSATION_CLOSE_POLICY: z.enum(['stop', 'pause']).default('stop').describe('what close does to the runtime: stop | pause (default stop)'),
+  MESSAGE_MAX_BYTES: count(256 * 1024, 1, 2 * 1024 * 1024, 'largest user message in bytes of UTF-8'),
+  LLM_MODEL: z.string().min(1).default('shell').describe('agent llm.model sent when creating the agent conversation (the local sandbox runs a shell agent)'),
+  LLM_API_KEY: optionalText('LLM key sent to the agent server by activities only; never enters workflow history'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('log level: debug | info | warn | error (default info)'),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment; throws ConfigError naming each bad variable and its accepted form. */
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '(environment)');
+        const field = configSchema.shape[name as keyof typeof configSchema.shape];
+        const value = env[name];
+        const accepted = field?.description ? `; accepted: ${field.description}` : '';
+        return `${name}=${JSON.stringify(value)}: ${issue.message}${accepted}`;
+      }),
+    );
+  }
+  return { ...parsed.data, DATA_DIR: path.resolve(parsed.data.DATA_DIR) };
+}
+
+/** For programs: load the config or print the problems and exit with status 2. */
+export function loadConfigOrExit(env: Env = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(2);
+  }
+}
+
+/** Lists every variable with its description, for the README and `--help`. */
+export function describeConfig(): Array<{ name: string; description: string }> {
+  return Object.entries(configSchema.shape).map(([name, field]) => ({ name, description: field.description ?? '' }));
+}

@@ -1,0 +1,25 @@
+// Typed errors a route handler throws; the router turns them into a status code and a
+// `{"detail": ...}` body (the agent-server's error shape). Anything else becomes a 500
+// carrying only an error ID, so internal text never leaks to a caller.
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: unknown,
+    options?: { cause?: unknown; headers?: Record<string, string> },
+  ) {
+    super(typeof detail === 'string' ? detail : JSON.stringify(detail), { cause: options?.cause });
+    this.name = 'HttpError';
+    this.headers = options?.headers ?? {};
+  }
+  readonly headers: Record<string, string>;
+}
+
+export const badRequest = (detail: unknown) => new HttpError(400, detail);
+export const unauthorized = (detail: unknown = 'Unauthorized') => new HttpError(401, detail);
+export const forbidden = (detail: unknown = 'Forbidden') => new HttpError(403, detail);
+export const notFound = (detail: unknown = 'Not Found') => new HttpError(404, detail);
+export const conflict = (detail: unknown) => new HttpError(409, detail);
+export const payloadTooLarge = (limitBytes: number) => new HttpError(413, `request body exceeds ${limitBytes} bytes`);
+export const unprocessable = (detail: unknown) => new HttpError(422, detail);
+export const serviceUnavailable = (detail: unknown) => new HttpError(503, detail);

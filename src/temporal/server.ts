@@ -1,0 +1,71 @@
+// Gives the program a Temporal server: the configured one (TEMPORAL_ADDRESS), or an
+// embedded dev server started from a locally found or installed `temporal` executable,
+// or — where neither exists but the internet does — the one the Temporal SDK downloads.
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { projectSearchAttributes } from '../workflows/search-attributes.js';
+import { startDevServer } from './dev-server.js';
+import type { RunningDevServer } from './dev-server.js';
+import { TEMPORAL_CLI, resolveTool } from './tool-resolver.js';
+
+export type TemporalServer = Omit<RunningDevServer, 'pid'> & { readonly embedded: boolean };
+
+/** The project-local tools folder (git-ignored); shared by every checkout command. */
+export const toolsDir = (projectRoot: string) => path.join(projectRoot, '.tools');
+
+export const projectRoot = path.resolve(import.meta.dirname, '..', '..');
+
+export interface EmbeddedOptions {
+  readonly log?: (message: string) => void;
+  /** Keep state in memory and skip the UI (tests). */
+  readonly ephemeral?: boolean;
+  readonly port?: number;
+  readonly dynamicConfig?: Readonly<Record<string, unknown>>;
+}
+
+export async function ensureTemporalServer(config: Config, options: EmbeddedOptions = {}): Promise<TemporalServer> {
+  if (config.TEMPORAL_ADDRESS) {
+    return { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, uiUrl: undefined, embedded: false, stop: async () => {} };
+  }
+  const cli = await resolveTool(TEMPORAL_CLI, { explicitPath: config.TEMPORAL_CLI_PATH, toolsDir: toolsDir(projectRoot), log: options.log });
+  const port = options.port ?? config.TEMPORAL_PORT;
+  const uiPort = options.ephemeral ? undefined : config.TEMPORAL_UI_PORT;
+  const dbFile = options.ephemeral ? undefined : path.join(config.DATA_DIR, 'temporal.sqlite');
+  if (cli.source === 'sdk-download') {
+    options.log?.('no temporal executable found or installable; using the Temporal SDK download');
+    return startSdkDownloadedServer({ config, port, uiPort, dbFile });
+  }
+  const server = await startDevServer({
+    executable: cli.path,
+    port,
+    uiPort,
+    dbFile,
+    namespace: config.TEMPORAL_NAMESPACE,
+    searchAttributes: projectSearchAttributes,
+    startTimeoutMs: config.TEMPORAL_START_TIMEOUT,
+    dynamicConfig: options.dynamicConfig,
+  });
+  return { ...server, embedded: true };
+}
+
+async function startSdkDownloadedServer(args: { config: Config; port: number; uiPort?: number; dbFile?: string }): Promise<TemporalServer> {
+  // Loaded lazily: the testing package is only needed on this fallback path.
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      port: args.port,
+      ui: args.uiPort !== undefined,
+      uiPort: args.uiPort,
+      dbFilename: args.dbFile,
+      namespace: args.config.TEMPORAL_NAMESPACE,
+      searchAttributes: [...projectSearchAttributes],
+    },
+  });
+  return {
+    address: env.address,
+    namespace: args.config.TEMPORAL_NAMESPACE,
+    uiUrl: args.uiPort === undefined ? undefined : `http://localhost:${args.uiPort}`,
+    embedded: true,
+    stop: () => env.teardown(),
+  };
+}

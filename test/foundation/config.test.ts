@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, configSchema, describeConfig, loadConfig } from '../../src/config.js';
+import { formatDuration, parseDuration } from '../../src/durations.js';
+
+describe('configuration', () => {
+  test('defaults give the embedded setup with the documented timeouts', () => {
+    const config = loadConfig({});
+    assert.equal(config.TEMPORAL_ADDRESS, undefined);
+    assert.equal(config.RUNTIME_API_URL, undefined);
+    assert.equal(config.TEMPORAL_UI_PORT, 8233);
+    assert.equal(config.RUNTIME_INIT_TIMEOUT, 180_000);
+    assert.equal(config.AGENT_SERVER_TIMEOUT, 600_000);
+    assert.equal(config.CONVERSATION_IDLE_DELAY, 20 * 60_000);
+    assert.equal(config.CONVERSATION_RETENTION, 7 * 86_400_000);
+    assert.equal(config.MESSAGE_MAX_BYTES, 256 * 1024);
+  });
+
+  test('an empty variable counts as unset', () => {
+    assert.equal(loadConfig({ TEMPORAL_ADDRESS: '  ' }).TEMPORAL_ADDRESS, undefined);
+  });
+
+  test('every bad value is reported with its variable, the problem and the accepted form', () => {
+    let error: unknown;
+    try {
+      loadConfig({ TEMPORAL_PORT: 'seventy', CONVERSATION_IDLE_DELAY: '5 minutes', TEMPORAL_ADDRESS: 'nohost', RUNTIME_DRIVER: 'docker' });
+    } catch (caught) {
+      error = caught;
+    }
+    assert.ok(error instanceof ConfigError);
+    assert.equal(error.problems.length, 4);
+    const byName = (name: string) => error.problems.find((p) => p.startsWith(`${name}=`)) ?? '';
+    assert.match(byName('TEMPORAL_PORT'), /"seventy".*accepted: .*0-65535/);
+    assert.match(byName('CONVERSATION_IDLE_DELAY'), /"5 minutes" is not a duration; accepted: .*ms, s, m, h or d/);
+    assert.match(byName('TEMPORAL_ADDRESS'), /expected host:port/);
+    assert.match(byName('RUNTIME_DRIVER'), /process \| inproc/);
+  });
+
+  test('every variable is described', () => {
+    const described = describeConfig();
+    assert.equal(described.length, Object.keys(configSchema.shape).length);
+    for (const { name, description } of described) assert.ok(description.length > 10, `${name} has no description`);
+  });
+
+  test('durations round-trip between text and milliseconds', () => {
+    assert.equal(parseDuration('150ms'), 150);
+    assert.equal(parseDuration('1.5s'), 1500);
+    assert.equal(parseDuration('7d'), 604_800_000);
+    assert.equal(parseDuration('7 days'), undefined);
+    assert.equal(formatDuration(1_200_000), '20m');
+    assert.equal(formatDuration(1_500), '1500ms');
+  });
+});

@@ -1,0 +1,55 @@
+// Shared plumbing for tests that need Temporal: the server `npm test` started
+// (TEMPORAL_ADDRESS), the workflow bundle it built once, a worker per test file on its
+// own task queue, and unique workflow IDs so tests never share one.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
+import { installTemporalRuntime } from '../../src/temporal/runtime.js';
+import { createWorker } from '../../src/worker.js';
+
+export function temporalAddress(): string {
+  const address = process.env.TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEMPORAL_ADDRESS is not set: run the tests with `npm test`, which starts a Temporal server');
+  return address;
+}
+
+export const uniqueId = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export interface TestTemporal {
+  readonly client: Client;
+  readonly taskQueue: string;
+  readonly worker: Worker;
+  close(): Promise<void>;
+}
+
+/** Connects a client and starts a worker with `activities` on a fresh task queue. */
+export async function startTestWorker(activities: object = {}, options: { taskQueue?: string } = {}): Promise<TestTemporal> {
+  installTemporalRuntime('warn');
+  const address = temporalAddress();
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const taskQueue = options.taskQueue ?? uniqueId('test-tq');
+  const nativeConnection = await NativeConnection.connect({ address });
+  const connection = await Connection.connect({ address });
+  const bundlePath = process.env.TEST_WORKFLOW_BUNDLE;
+  const worker = await createWorker({
+    connection: nativeConnection,
+    namespace,
+    taskQueue,
+    activities,
+    workflowBundle: bundlePath ? { codePath: bundlePath } : undefined,
+    shutdownGraceTime: '2s',
+  });
+  const running = worker.run();
+  return {
+    client: new Client({ connection, namespace }),
+    taskQueue,
+    worker,
+    close: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}
