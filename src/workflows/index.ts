@@ -1,2 +1,3 @@
 // Every workflow the worker registers. The worker bundles this file.
+export { conversationWorkflow } from './conversation.js';
 export { healthCheckWorkflow } from './health.js';

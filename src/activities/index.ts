@@ -1,0 +1,15 @@
+// The worker's activities, built from injected clients. Workflows see only the type.
+import { agentActivities } from './agent.js';
+import type { ActivityDeps } from './deps.js';
+import { translated } from './failures.js';
+import { runtimeActivities } from './runtime.js';
+
+export function createActivities(deps: ActivityDeps) {
+  const all = { ...runtimeActivities(deps), ...agentActivities(deps) };
+  return Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, translated(fn as (...args: unknown[]) => Promise<unknown>)])) as typeof all;
+}
+
+export type ConversationActivities = ReturnType<typeof createActivities>;
+export type { ActivityDeps } from './deps.js';
+export { SessionKeyCache } from './session-keys.js';
+export { agentConversationIdFor } from './agent.js';

@@ -1,0 +1,114 @@
+// Activities on the runtime (control plane): find or create the conversation's runtime,
+// wait until it is alive, pause it, stop it. The session ID is the conversation ID, so
+// the Runtime API itself can tell us which runtime a conversation already has.
+import { activityInfo, cancellationSignal, heartbeat, log, sleep } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { AgentServerClient, TERMINAL_POD_STATUSES } from '../runtime-api/index.js';
+import type { PodStatus } from '../runtime-api/index.js';
+import type { ActivityDeps } from './deps.js';
+import { ActivityErrorType } from '../failure-types.js';
+
+export interface RuntimeRef {
+  readonly sessionId: string;
+  readonly runtimeId: string;
+  readonly url: string;
+}
+
+export interface EnsuredRuntime extends RuntimeRef {
+  /** adopted: was running; resumed: was paused; started: a new runtime. */
+  readonly action: 'adopted' | 'resumed' | 'started';
+}
+
+export function runtimeActivities(deps: ActivityDeps) {
+  const { runtimeApi, sessionKeys } = deps;
+
+  async function start(sessionId: string): Promise<EnsuredRuntime> {
+    const started = await runtimeApi.start(
+      { image: deps.runtimeImage, session_id: sessionId, environment: {} },
+      { signal: cancellationSignal() },
+    );
+    sessionKeys.remember(sessionId, started.runtime_id, started.session_api_key);
+    return { sessionId, runtimeId: started.runtime_id, url: started.url, action: 'started' };
+  }
+
+  return {
+    /** Adopt a running runtime, resume a paused one, else start one (the seed's _check_existing_runtime). */
+    async ensureRuntime(input: { sessionId: string }): Promise<EnsuredRuntime> {
+      const { sessionId } = input;
+      const session = await runtimeApi.getSession(sessionId, { signal: cancellationSignal() });
+      if (session?.status === 'running' || session?.status === 'starting') {
+        sessionKeys.remember(sessionId, session.runtime_id, session.session_api_key);
+        return { sessionId, runtimeId: session.runtime_id, url: session.url, action: 'adopted' };
+      }
+      if (session?.status === 'paused') {
+        try {
+          await runtimeApi.resume(session.runtime_id, { signal: cancellationSignal() });
+          sessionKeys.remember(sessionId, session.runtime_id, session.session_api_key);
+          return { sessionId, runtimeId: session.runtime_id, url: session.url, action: 'resumed' };
+        } catch (error) {
+          // As in the seed: a paused runtime that will not resume counts as absent.
+          log.warn('resume failed; starting a new runtime', { sessionId, error: String(error) });
+        }
+      }
+      return start(sessionId);
+    },
+
+    /** Polls until the pod is ready and the agent server answers /alive; heartbeats between polls. */
+    async waitUntilAlive(input: RuntimeRef & { timeoutMs: number }): Promise<{ waitedMs: number }> {
+      const details = activityInfo().heartbeatDetails as { startedAt?: number } | undefined;
+      const startedAt = details?.startedAt ?? Date.now();
+      const deadline = startedAt + input.timeoutMs;
+      let delayMs = 100;
+      let lastStatus: PodStatus | string = 'unknown';
+      for (;;) {
+        const runtime = await runtimeApi.getRuntime(input.runtimeId, { signal: cancellationSignal() });
+        lastStatus = runtime.pod_status;
+        if ((TERMINAL_POD_STATUSES as readonly string[]).includes(lastStatus)) {
+          throw ApplicationFailure.nonRetryable(
+            `runtime ${input.runtimeId} is ${lastStatus}` + (runtime.restart_reasons?.length ? ` (${runtime.restart_reasons.join('; ')})` : ''),
+            ActivityErrorType.RuntimeUnavailable,
+          );
+        }
+        if (lastStatus === 'ready' && (await agentAlive(input))) return { waitedMs: Date.now() - startedAt };
+        if (Date.now() + delayMs > deadline) break;
+        heartbeat({ startedAt, podStatus: lastStatus });
+        await sleep(delayMs);
+        delayMs = Math.min(delayMs * 1.5, 2_000);
+      }
+      throw ApplicationFailure.nonRetryable(
+        `runtime ${input.runtimeId} was not alive after ${input.timeoutMs} ms (pod_status ${lastStatus})`,
+        ActivityErrorType.RuntimeInitTimeout,
+      );
+    },
+
+    async pauseRuntime(input: { runtimeId: string }): Promise<void> {
+      await runtimeApi.pause(input.runtimeId, { signal: cancellationSignal() });
+    },
+
+    /** Idempotent: a runtime that is already gone counts as stopped. */
+    async stopRuntime(input: { sessionId: string; runtimeId: string }): Promise<void> {
+      await runtimeApi.stop(input.runtimeId, { signal: cancellationSignal() });
+      sessionKeys.forget(input.sessionId);
+    },
+
+    /** Compensation: stops whatever runtime the session has, even one whose start timed out before we learned its ID. */
+    async stopSessionRuntime(input: { sessionId: string }): Promise<{ stopped: string | null }> {
+      const session = await runtimeApi.getSession(input.sessionId, { signal: cancellationSignal() });
+      sessionKeys.forget(input.sessionId);
+      if (!session || session.status === 'stopped') return { stopped: null };
+      await runtimeApi.stop(session.runtime_id, { signal: cancellationSignal() });
+      return { stopped: session.runtime_id };
+    },
+  };
+
+  async function agentAlive(ref: RuntimeRef): Promise<boolean> {
+    const client = new AgentServerClient({ baseUrl: ref.url, dispatcher: deps.agentDispatcher });
+    try {
+      const probe = AbortSignal.any([cancellationSignal(), AbortSignal.timeout(5_000)]);
+      return await client.alive({ signal: probe });
+    } catch (error) {
+      if (cancellationSignal().aborted) throw error;
+      return false;
+    }
+  }
+}

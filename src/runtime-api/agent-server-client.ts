@@ -1,0 +1,194 @@
+// Typed client for one runtime's agent server (data plane), openhands-contract.md §3.
+// One instance per runtime (its URL and session key); many instances share one
+// dispatcher from createAgentServerDispatcher(), so the worker holds one pool per origin.
+// On this side 503 means "runtime paused" and 404/502/504 "runtime disconnected".
+import type { Agent, Dispatcher } from 'undici';
+import { z } from 'zod';
+import { HttpEndpoint, createDispatcher, path, validateRequest } from './http.js';
+import type { CallOptions } from './http.js';
+import {
+  conversationInfoSchema,
+  countResponseSchema,
+  eventPageSchema,
+  eventSearchQuerySchema,
+  healthResponseSchema,
+  sendMessageRequestSchema,
+  startConversationRequestSchema,
+  successResponseSchema,
+} from './agent-server-schemas.js';
+import type {
+  ConversationInfo,
+  EventPage,
+  EventSearchQuery,
+  ExecutionStatus,
+  SendMessageRequest,
+  StartConversationRequest,
+} from './agent-server-schemas.js';
+
+/** Slow LLM turns exceed 60 s, hence the long read timeout (the SDK uses 600 s too). */
+export const AGENT_SERVER_DEFAULTS = { timeoutMs: 600_000, connectTimeoutMs: 10_000, connections: null } as const;
+
+export interface AgentServerDispatcherOptions {
+  /** @default 600s */
+  timeoutMs?: number;
+  /** @default 10s */
+  connectTimeoutMs?: number;
+  /** Connections per origin; null = unbounded (not httpx's 100, which starved parallel runs). @default null */
+  connections?: number | null;
+}
+
+/** The shared pool for all AgentServerClients of a worker; the caller closes it. */
+export function createAgentServerDispatcher(options: AgentServerDispatcherOptions = {}): Agent {
+  return createDispatcher({
+    timeoutMs: options.timeoutMs ?? AGENT_SERVER_DEFAULTS.timeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs ?? AGENT_SERVER_DEFAULTS.connectTimeoutMs,
+    connections: options.connections === undefined ? AGENT_SERVER_DEFAULTS.connections : options.connections,
+  });
+}
+
+export interface AgentServerClientOptions extends AgentServerDispatcherOptions {
+  /** The runtime `url`; may carry a path prefix (http://host/sandboxes/abc), which is kept. */
+  baseUrl: string;
+  /** Sent as `X-Session-API-Key` when set. */
+  sessionApiKey?: string | null;
+  /** Share a dispatcher (see createAgentServerDispatcher); then `close()` leaves it open. */
+  dispatcher?: Dispatcher;
+}
+
+export interface SendMessageOptions extends CallOptions {
+  /** Sent as `Idempotency-Key`, so a retried delivery can be recognised. */
+  idempotencyKey?: string;
+}
+
+export class AgentServerClient {
+  readonly #http: HttpEndpoint;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+
+  constructor(options: AgentServerClientOptions) {
+    this.#ownsDispatcher = options.dispatcher === undefined;
+    this.#dispatcher = options.dispatcher ?? createAgentServerDispatcher(options);
+    this.#http = new HttpEndpoint({
+      protocol: 'agent-server',
+      baseUrl: options.baseUrl,
+      dispatcher: this.#dispatcher,
+      timeoutMs: options.timeoutMs ?? AGENT_SERVER_DEFAULTS.timeoutMs,
+      headers: options.sessionApiKey ? { 'X-Session-API-Key': options.sessionApiKey } : {},
+    });
+  }
+
+  /** Resolves true on any 2xx without reading the body (as OpenHands does); otherwise throws the typed error. */
+  async alive(options?: CallOptions): Promise<true> {
+    await this.#http.json({ label: 'agent.alive', method: 'GET', path: path`/alive`, schema: z.unknown(), bodyAs: 'text', signal: options?.signal });
+    return true;
+  }
+
+  async health(options?: CallOptions): Promise<z.infer<typeof healthResponseSchema>> {
+    return this.#http.json({ label: 'agent.health', method: 'GET', path: path`/health`, schema: healthResponseSchema, signal: options?.signal });
+  }
+
+  /** Idempotent when `conversation_id` is set: 201 created, 200 already there. */
+  async createConversation(request: StartConversationRequest, options?: CallOptions): Promise<{ info: ConversationInfo; created: boolean }> {
+    const label = 'agent.createConversation';
+    const body = validateRequest(label, startConversationRequestSchema, request);
+    const result = await this.#http.call({
+      label,
+      method: 'POST',
+      path: path`/api/conversations`,
+      body,
+      schema: conversationInfoSchema,
+      signal: options?.signal,
+    });
+    return { info: result.data, created: result.status === 201 };
+  }
+
+  async getConversation(id: string, options?: CallOptions): Promise<ConversationInfo> {
+    return this.#http.json({
+      label: 'agent.getConversation',
+      method: 'GET',
+      path: path`/api/conversations/${id}`,
+      schema: conversationInfoSchema,
+      signal: options?.signal,
+    });
+  }
+
+  async sendMessage(id: string, request: SendMessageRequest, options?: SendMessageOptions): Promise<void> {
+    const label = 'agent.sendMessage';
+    const body = validateRequest(label, sendMessageRequestSchema, request);
+    await this.#http.json({
+      label,
+      method: 'POST',
+      path: path`/api/conversations/${id}/events`,
+      body,
+      headers: options?.idempotencyKey ? { 'Idempotency-Key': options.idempotencyKey } : undefined,
+      schema: successResponseSchema,
+      signal: options?.signal,
+    });
+  }
+
+  /** Starts the agent loop; a 409 means it is already running, which is what we wanted. */
+  async run(id: string, options?: CallOptions): Promise<{ alreadyRunning: boolean }> {
+    const result = await this.#http.call({
+      label: 'agent.run',
+      method: 'POST',
+      path: path`/api/conversations/${id}/run`,
+      schema: successResponseSchema,
+      allow: [409],
+      signal: options?.signal,
+    });
+    return { alreadyRunning: !result.ok };
+  }
+
+  async pause(id: string, options?: CallOptions): Promise<void> {
+    await this.#http.json({
+      label: 'agent.pause',
+      method: 'POST',
+      path: path`/api/conversations/${id}/pause`,
+      schema: successResponseSchema,
+      signal: options?.signal,
+    });
+  }
+
+  /** True when deleted; false when unknown (404, or the 400 real servers send for unknown ids). */
+  async deleteConversation(id: string, options?: CallOptions): Promise<boolean> {
+    const result = await this.#http.call({
+      label: 'agent.deleteConversation',
+      method: 'DELETE',
+      path: path`/api/conversations/${id}`,
+      schema: successResponseSchema,
+      allow: [400, 404],
+      signal: options?.signal,
+    });
+    return result.ok;
+  }
+
+  async searchEvents(id: string, query: EventSearchQuery = {}, options?: CallOptions): Promise<EventPage> {
+    const label = 'agent.searchEvents';
+    const { page_id, limit, kind, sort_order } = validateRequest(label, eventSearchQuerySchema, query);
+    return this.#http.json({
+      label,
+      method: 'GET',
+      path: path`/api/conversations/${id}/events/search`,
+      query: { page_id, limit, kind, sort_order },
+      schema: eventPageSchema,
+      signal: options?.signal,
+    });
+  }
+
+  /** Number of conversations, optionally only those in one execution status. */
+  async count(status?: ExecutionStatus, options?: CallOptions): Promise<number> {
+    return this.#http.json({
+      label: 'agent.count',
+      method: 'GET',
+      path: path`/api/conversations/count`,
+      query: { status },
+      schema: countResponseSchema,
+      signal: options?.signal,
+    });
+  }
+
+  /** Closes the connection pool if this client created it. */
+  async close(): Promise<void> {
+    if (this.#ownsDispatcher) await this.#dispatcher.close();
+  }
+}

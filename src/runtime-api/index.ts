@@ -1,0 +1,11 @@
+// Public surface of the runtime-api module: both clients, their error family and the
+// zod contract. http.ts stays internal except the pieces a worker needs to share.
+export * from './errors.js';
+export * from './runtime-api-schemas.js';
+export * from './agent-server-schemas.js';
+export { RuntimeApiClient, RUNTIME_API_DEFAULTS } from './runtime-api-client.js';
+export type { RuntimeApiClientOptions } from './runtime-api-client.js';
+export { AgentServerClient, AGENT_SERVER_DEFAULTS, createAgentServerDispatcher } from './agent-server-client.js';
+export type { AgentServerClientOptions, AgentServerDispatcherOptions, SendMessageOptions } from './agent-server-client.js';
+export { parseRetryAfter } from './http.js';
+export type { CallOptions } from './http.js';

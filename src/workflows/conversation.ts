@@ -1,0 +1,115 @@
+// ConversationWorkflow: one durable workflow per conversation, its workflow ID being
+// the conversation ID, so the Temporal server guarantees a single owner. The main loop
+// provisions the runtime, delivers queued messages in order, follows each turn, pauses
+// the runtime when idle and archives it after retention, and continues as new at quiet
+// points to keep history small.
+import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { ConversationErrorType } from '../failure-types.js';
+import { activitiesFor } from './activities.js';
+import type { WorkflowActivities } from './activities.js';
+import { deliverNext } from './delivery.js';
+import { installHandlers } from './handlers.js';
+import { closeConversation, pauseRuntime, stopRuntime, teardown } from './lifecycle.js';
+import { bringUp } from './provisioning.js';
+import { describeFailure, publish } from './status.js';
+import { DEFAULT_POLICY, toInfo } from './state.js';
+import type { ConversationInfo, ConversationPolicy, ConversationState } from './state.js';
+
+export interface ConversationWorkflowInput {
+  readonly conversationId: string;
+  readonly userId: string;
+  readonly policy?: Partial<ConversationPolicy>;
+  /** Set only when the workflow continues as new. */
+  readonly state?: ConversationState;
+}
+
+export interface ConversationResult {
+  readonly info: ConversationInfo;
+  /** Messages still queued when the conversation closed. */
+  readonly undelivered: number;
+}
+
+export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<ConversationResult> {
+  const state = input.state ?? initialState(input);
+  installHandlers(state);
+  const acts = activitiesFor(state.policy);
+  publish(state);
+  try {
+    if (state.runtime.state === 'none') await bringUp(state, acts, 'start');
+    await serve(state, acts);
+  } catch (error) {
+    if (isCancellation(error)) {
+      await teardown(state, acts, 'ARCHIVED');
+      throw error;
+    }
+    const provisioningFailed = error instanceof ApplicationFailure && error.type === ConversationErrorType.ProvisioningFailed;
+    if (!provisioningFailed) {
+      state.lastError = describeFailure(error);
+      await teardown(state, acts, 'ERROR');
+    }
+    throw error;
+  }
+  await condition(allHandlersFinished);
+  return { info: toInfo(state), undelivered: state.queue.length };
+}
+
+/** Runs until the conversation is closed or archived; may continue as new instead. */
+async function serve(state: ConversationState, acts: WorkflowActivities): Promise<void> {
+  const recoveries = { count: 0 };
+  for (;;) {
+    if (state.requested.close) return closeConversation(state, acts);
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof conversationWorkflow>({ conversationId: state.conversationId, userId: state.userId, state });
+    }
+    if (state.requested.pause) {
+      state.requested.pause = false;
+      await pauseRuntime(state, acts);
+      continue;
+    }
+    if (state.requested.resume) {
+      state.requested.resume = false;
+      if (state.runtime.state !== 'running') await bringUp(state, acts, 'resume');
+      continue;
+    }
+    if (state.queue.length > 0) {
+      await deliverNext(state, acts, recoveries);
+      continue;
+    }
+    const woke = await condition(() => hasWork(state), quietTimeLeft(state));
+    if (woke) continue;
+    if (state.status === 'RUNNING') await pauseRuntime(state, acts);
+    else return stopRuntime(state, acts);
+  }
+}
+
+function hasWork(state: ConversationState): boolean {
+  return state.queue.length > 0 || state.requested.pause || state.requested.resume || state.requested.close !== undefined;
+}
+
+/** The idle timer while running; the retention timer while paused. */
+function quietTimeLeft(state: ConversationState): number {
+  const now = Date.now();
+  const left =
+    state.status === 'RUNNING'
+      ? state.policy.idleDelayMs - (now - state.lastActivityAt)
+      : state.policy.retentionMs - (now - (state.runtime.pausedAt ?? now));
+  return Math.max(1, left);
+}
+
+function initialState(input: ConversationWorkflowInput): ConversationState {
+  return {
+    conversationId: input.conversationId,
+    userId: input.userId,
+    policy: { ...DEFAULT_POLICY, ...input.policy },
+    status: 'STARTING',
+    runtime: { state: 'none', replaced: 0 },
+    queue: [],
+    recentMessageIds: [],
+    received: 0,
+    delivered: 0,
+    duplicates: 0,
+    lastActivityAt: Date.now(),
+    requested: { pause: false, resume: false },
+  };
+}

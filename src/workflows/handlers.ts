@@ -1,0 +1,79 @@
+// Message handlers only validate and enqueue; the main loop does all the work. This
+// keeps activity order deterministic and no two handlers ever interleave on state.
+import { ApplicationFailure, condition, log, setHandler } from '@temporalio/workflow';
+import { ConversationErrorType } from '../failure-types.js';
+import { closeSignal, infoQuery, pauseSignal, resumeSignal, sendMessageSignal, sendMessageUpdate, waitUntilReadyUpdate } from './messages.js';
+import type { MessageAck, SendMessageInput } from './messages.js';
+import { DEDUPE_WINDOW, toInfo } from './state.js';
+import type { ConversationState } from './state.js';
+import { InvalidInputError, validateMessage } from './validation.js';
+
+export function installHandlers(state: ConversationState): void {
+  setHandler(sendMessageUpdate, (input) => enqueue(state, input), {
+    validator: (input) => checkIncoming(state, input),
+    description: 'Queue a user message; returns its queue position, or duplicate for a repeated messageId.',
+  });
+  setHandler(
+    sendMessageSignal,
+    (input) => {
+      try {
+        checkIncoming(state, input);
+      } catch (error) {
+        // A signal cannot be refused; the client validates first, so this is a bypass.
+        log.warn('dropped an invalid or late message signal', { error: String(error) });
+        return;
+      }
+      enqueue(state, input);
+    },
+    { description: 'Queue a user message (fire and forget).' },
+  );
+  setHandler(
+    waitUntilReadyUpdate,
+    async () => {
+      await condition(() => state.status !== 'STARTING');
+      if (state.status === 'ERROR') {
+        throw ApplicationFailure.nonRetryable(state.lastError?.message ?? 'provisioning failed', ConversationErrorType.ProvisioningFailed);
+      }
+      return toInfo(state);
+    },
+    { description: 'Resolves once provisioning has ended.' },
+  );
+  setHandler(pauseSignal, () => {
+    state.requested.pause = true;
+    state.requested.resume = false;
+  });
+  setHandler(resumeSignal, () => {
+    state.requested.resume = true;
+    state.requested.pause = false;
+  });
+  setHandler(closeSignal, (input) => {
+    state.requested.close ??= { reason: input?.reason };
+  });
+  setHandler(infoQuery, () => toInfo(state));
+}
+
+/** The update validator: synchronous, and throws before anything reaches history. */
+function checkIncoming(state: ConversationState, input: SendMessageInput): void {
+  if (state.requested.close || state.status === 'ARCHIVED' || state.status === 'ERROR') {
+    throw ApplicationFailure.nonRetryable(`conversation ${state.conversationId} is closed`, ConversationErrorType.Closed);
+  }
+  try {
+    validateMessage(input, state.policy.maxMessageBytes);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw ApplicationFailure.nonRetryable(error.message, ConversationErrorType.InvalidInput, error.field);
+    throw error;
+  }
+}
+
+function enqueue(state: ConversationState, input: SendMessageInput): MessageAck {
+  if (state.recentMessageIds.includes(input.messageId)) {
+    state.duplicates++;
+    return { messageId: input.messageId, position: 0, duplicate: true };
+  }
+  state.recentMessageIds.push(input.messageId);
+  if (state.recentMessageIds.length > DEDUPE_WINDOW) state.recentMessageIds.splice(0, state.recentMessageIds.length - DEDUPE_WINDOW);
+  state.queue.push({ messageId: input.messageId, text: input.text, receivedAt: Date.now() });
+  state.received++;
+  state.lastActivityAt = Date.now();
+  return { messageId: input.messageId, position: state.queue.length, duplicate: false };
+}

@@ -1,0 +1,58 @@
+// The ends of a runtime's life: pause (STOPPED), close on request (DELETE the agent
+// conversation, then stop or pause by policy), archive after retention, and the
+// teardown that cancellation and unexpected failures get, so that no runtime outlives
+// its conversation.
+import { CancellationScope, log } from '@temporalio/workflow';
+import type { WorkflowActivities } from './activities.js';
+import { compensate } from './provisioning.js';
+import { describeFailure, publish } from './status.js';
+import type { ConversationState } from './state.js';
+
+export async function pauseRuntime(state: ConversationState, acts: WorkflowActivities): Promise<void> {
+  if (state.runtime.state !== 'running' || !state.runtime.id) return;
+  await acts.pauseRuntime({ runtimeId: state.runtime.id });
+  state.runtime.state = 'paused';
+  state.runtime.pausedAt = Date.now();
+  state.status = 'STOPPED';
+  publish(state);
+}
+
+export async function closeConversation(state: ConversationState, acts: WorkflowActivities): Promise<void> {
+  const running = state.runtime.state === 'running';
+  if (running && state.runtime.id && state.runtime.url && state.agentConversationId) {
+    try {
+      // Frees the runtime's tmux sessions and file handles even when it is only paused next.
+      await acts.deleteAgentConversation({
+        sessionId: state.conversationId,
+        runtimeId: state.runtime.id,
+        url: state.runtime.url,
+        agentConversationId: state.agentConversationId,
+      });
+    } catch (error) {
+      state.lastError = describeFailure(error);
+      log.warn('could not delete the agent conversation; stopping the runtime anyway', { error: state.lastError.message });
+    }
+  }
+  if (state.policy.closePolicy === 'pause' && running) {
+    await pauseRuntime(state, acts);
+    return;
+  }
+  if (state.policy.closePolicy === 'pause' && state.runtime.state === 'paused') return;
+  await stopRuntime(state, acts);
+}
+
+export async function stopRuntime(state: ConversationState, acts: WorkflowActivities): Promise<void> {
+  if (state.runtime.id) await acts.stopRuntime({ sessionId: state.conversationId, runtimeId: state.runtime.id });
+  state.runtime.state = 'stopped';
+  state.status = 'ARCHIVED';
+  publish(state);
+}
+
+/** For cancellation and unexpected failures: stop the runtime whatever state it is in. */
+export async function teardown(state: ConversationState, acts: WorkflowActivities, status: 'ARCHIVED' | 'ERROR'): Promise<void> {
+  await CancellationScope.nonCancellable(async () => {
+    await compensate(state, acts);
+    state.status = status;
+    publish(state);
+  });
+}

@@ -1,0 +1,33 @@
+// Every message the conversation workflow understands, with its input and reply types.
+// Shared by the workflow (setHandler) and ConversationClient, so both sides agree on
+// names and shapes. One input object per message.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ConversationInfo } from './state.js';
+
+export interface SendMessageInput {
+  /** Client-made ID; a message whose ID was seen recently is dropped as a duplicate. */
+  readonly messageId: string;
+  readonly text: string;
+}
+
+export interface MessageAck {
+  readonly messageId: string;
+  /** 1-based place in the delivery queue when accepted; 0 for a duplicate. */
+  readonly position: number;
+  readonly duplicate: boolean;
+}
+
+export interface CloseInput {
+  readonly reason?: string;
+}
+
+/** Fire-and-forget delivery of a user message. */
+export const sendMessageSignal = defineSignal<[SendMessageInput]>('sendMessage');
+/** Acknowledged delivery: returns once the message is queued, or rejects invalid input. */
+export const sendMessageUpdate = defineUpdate<MessageAck, [SendMessageInput]>('sendMessage');
+/** Resolves with the conversation's info once provisioning has ended (or fails if it failed). */
+export const waitUntilReadyUpdate = defineUpdate<ConversationInfo, []>('waitUntilReady');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const closeSignal = defineSignal<[CloseInput]>('close');
+export const infoQuery = defineQuery<ConversationInfo>('info');

@@ -1,0 +1,65 @@
+// Bringing a runtime up — at start, on resume, and when it disappeared — with
+// compensation: if any step fails after a runtime may have been started or resumed,
+// stop whatever runtime the session has (in a scope that cancellation cannot
+// interrupt), record why, and end the conversation in ERROR.
+import { ApplicationFailure, CancellationScope, isCancellation, log } from '@temporalio/workflow';
+import { ConversationErrorType } from '../failure-types.js';
+import type { WorkflowActivities } from './activities.js';
+import { describeFailure, publish } from './status.js';
+import type { ConversationState } from './state.js';
+
+export type BringUpReason = 'start' | 'resume' | 'recover';
+
+export async function bringUp(state: ConversationState, acts: WorkflowActivities, reason: BringUpReason): Promise<void> {
+  const sessionId = state.conversationId;
+  const previousRuntime = state.runtime.id;
+  if (reason === 'start') state.status = 'STARTING';
+  state.runtime.state = 'starting';
+  publish(state);
+  try {
+    // The compensation stops by session, so it also covers a start that created a
+    // runtime and then timed out before we learned the runtime's ID.
+    const runtime = await acts.ensureRuntime({ sessionId });
+    state.runtime.id = runtime.runtimeId;
+    state.runtime.url = runtime.url;
+    await acts.waitUntilAlive({ ...runtime, timeoutMs: state.policy.initTimeoutMs });
+    const agent = await acts.createAgentConversation(runtime);
+    state.agentConversationId = agent.agentConversationId;
+    if (previousRuntime && previousRuntime !== runtime.runtimeId && reason === 'recover') {
+      state.runtime.replaced++;
+      state.notice = `runtime ${previousRuntime} was gone; replaced by ${runtime.runtimeId}`;
+    } else if (reason === 'start' && runtime.action !== 'started') {
+      state.notice = `reopened: ${runtime.action} runtime ${runtime.runtimeId}`;
+    }
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    await compensate(state, acts);
+    state.status = 'ERROR';
+    state.lastError = describeFailure(error);
+    publish(state);
+    throw ApplicationFailure.create({
+      type: ConversationErrorType.ProvisioningFailed,
+      message: `provisioning failed (${reason}): ${state.lastError.type}: ${state.lastError.message}`,
+      nonRetryable: true,
+      cause: error instanceof Error ? error : undefined,
+    });
+  }
+  state.runtime.state = 'running';
+  state.runtime.pausedAt = undefined;
+  state.status = 'RUNNING';
+  state.lastActivityAt = Date.now();
+  publish(state);
+}
+
+/** Stops the session's runtime; never throws, and cancellation cannot cut it short. */
+export async function compensate(state: ConversationState, acts: WorkflowActivities): Promise<void> {
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      const { stopped } = await acts.stopSessionRuntime({ sessionId: state.conversationId });
+      log.info('compensation stopped the runtime', { runtimeId: stopped });
+    } catch (error) {
+      log.error('compensation could not stop the runtime', { error: String(error) });
+    }
+  });
+  state.runtime.state = 'stopped';
+}

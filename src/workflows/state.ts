@@ -1,0 +1,117 @@
+// The conversation's whole state as one plain-JSON object (no Map, Set or class), so it
+// can be passed unchanged to continueAsNew and shown by the info query.
+
+/** Names follow the seed's ConversationStatus. */
+export type ConversationStatus = 'STARTING' | 'RUNNING' | 'STOPPED' | 'ARCHIVED' | 'ERROR';
+
+/** What the workflow knows of the runtime; `none` before provisioning and after stop. */
+export type RuntimeState = 'none' | 'starting' | 'running' | 'paused' | 'stopped' | 'error';
+
+export interface ConversationPolicy {
+  /** Pause the runtime after this long with no turn running and nothing queued. */
+  readonly idleDelayMs: number;
+  /** Stop (archive) a paused runtime after this long. */
+  readonly retentionMs: number;
+  /** How long a runtime may take to become alive. */
+  readonly initTimeoutMs: number;
+  /** What close does to the runtime. */
+  readonly closePolicy: 'stop' | 'pause';
+  readonly maxMessageBytes: number;
+  /** Provisioning attempts in a row before a runtime that keeps disappearing counts as failed. */
+  readonly maxRecoveries: number;
+}
+
+export const DEFAULT_POLICY: ConversationPolicy = {
+  idleDelayMs: 20 * 60_000,
+  retentionMs: 7 * 86_400_000,
+  initTimeoutMs: 180_000,
+  closePolicy: 'stop',
+  maxMessageBytes: 256 * 1024,
+  maxRecoveries: 3,
+};
+
+export interface QueuedMessage {
+  readonly messageId: string;
+  readonly text: string;
+  readonly receivedAt: number;
+}
+
+export interface ErrorRecord {
+  readonly type: string;
+  readonly message: string;
+  readonly at: number;
+}
+
+export interface TurnRecord {
+  readonly messageId: string;
+  readonly executionStatus: string;
+  readonly durationMs: number;
+  readonly interrupted: boolean;
+}
+
+export interface ConversationState {
+  readonly conversationId: string;
+  readonly userId: string;
+  readonly policy: ConversationPolicy;
+  status: ConversationStatus;
+  runtime: { id?: string; url?: string; state: RuntimeState; replaced: number; pausedAt?: number };
+  /** The agent server's conversation UUID (derived from the conversation ID by an activity). */
+  agentConversationId?: string;
+  executionStatus?: string;
+  queue: QueuedMessage[];
+  /** The most recent message IDs, oldest first: the dedupe window carried across runs. */
+  recentMessageIds: string[];
+  received: number;
+  delivered: number;
+  duplicates: number;
+  lastActivityAt: number;
+  lastError?: ErrorRecord;
+  lastTurn?: TurnRecord;
+  /** Requests from signals, served by the main loop. */
+  requested: { pause: boolean; resume: boolean; close?: { reason?: string } };
+  /** A note for operators, e.g. "runtime was replaced after it disappeared". */
+  notice?: string;
+}
+
+export const DEDUPE_WINDOW = 1_000;
+
+/** The read-only view the info query returns: no secret, nothing but plain values. */
+export interface ConversationInfo {
+  readonly conversationId: string;
+  readonly userId: string;
+  readonly status: ConversationStatus;
+  readonly runtimeStatus: RuntimeState;
+  readonly runtimeId?: string;
+  readonly runtimeUrl?: string;
+  readonly executionStatus?: string;
+  readonly queued: number;
+  readonly received: number;
+  readonly delivered: number;
+  readonly duplicates: number;
+  readonly runtimesReplaced: number;
+  readonly lastActivityAt: string;
+  readonly lastError?: ErrorRecord;
+  readonly lastTurn?: TurnRecord;
+  readonly notice?: string;
+}
+
+export function toInfo(state: ConversationState): ConversationInfo {
+  return {
+    conversationId: state.conversationId,
+    userId: state.userId,
+    status: state.status,
+    runtimeStatus: state.runtime.state,
+    runtimeId: state.runtime.id,
+    runtimeUrl: state.runtime.url,
+    executionStatus: state.executionStatus,
+    queued: state.queue.length,
+    received: state.received,
+    delivered: state.delivered,
+    duplicates: state.duplicates,
+    runtimesReplaced: state.runtime.replaced,
+    lastActivityAt: new Date(state.lastActivityAt).toISOString(),
+    lastError: state.lastError,
+    lastTurn: state.lastTurn,
+    notice: state.notice,
+  };
+}

@@ -1,0 +1,47 @@
+// Keeps what operators see in step with the state: the ConversationStatus and runtime
+// status search attributes (so the Temporal UI can filter by them) and the workflow's
+// current details (markdown shown on its page). Only IDs and status names, no text.
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { conversationStatusKey, conversationUserIdKey, runtimeStatusKey } from './search-attributes.js';
+import type { ConversationState, ErrorRecord } from './state.js';
+
+export function publish(state: ConversationState): void {
+  const current = workflowInfo().typedSearchAttributes;
+  if (
+    current.get(conversationStatusKey) !== state.status ||
+    current.get(runtimeStatusKey) !== state.runtime.state ||
+    current.get(conversationUserIdKey) !== state.userId
+  ) {
+    upsertSearchAttributes([
+      { key: conversationUserIdKey, value: state.userId },
+      { key: conversationStatusKey, value: state.status },
+      { key: runtimeStatusKey, value: state.runtime.state },
+    ]);
+  }
+  setCurrentDetails(
+    [
+      `**${state.status}** — conversation \`${state.conversationId}\` of user \`${state.userId}\``,
+      `runtime: ${state.runtime.state}${state.runtime.id ? ` (\`${state.runtime.id}\`)` : ''}, replaced ${state.runtime.replaced}×`,
+      `agent: ${state.executionStatus ?? '—'}; messages: ${state.received} received, ${state.delivered} delivered, ${state.queue.length} queued`,
+      state.notice ? `note: ${state.notice}` : '',
+      state.lastError ? `last error: ${state.lastError.type}: ${state.lastError.message}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n\n'),
+  );
+}
+
+/** Describes a failure for the state without its stack: type and the innermost useful message. */
+export function describeFailure(error: unknown): ErrorRecord {
+  let current: unknown = error;
+  let type = 'Error';
+  let message = String(error);
+  // Walk ActivityFailure → ApplicationFailure causes to the most specific one.
+  while (current instanceof Error) {
+    const failureType = (current as { type?: unknown }).type;
+    if (typeof failureType === 'string' && failureType) type = failureType;
+    if (current.message) message = current.message;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return { type, message: message.slice(0, 500), at: Date.now() };
+}

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { agentReplies, startConversationStack, waitForInfo } from '../support/conversations.js';
+import type { ConversationStack } from '../support/conversations.js';
+import { uniqueId } from '../support/temporal.js';
+
+describe('conversation lifecycle (real Temporal, real sandboxes)', () => {
+  let stack: ConversationStack;
+  before(async () => {
+    stack = await startConversationStack({ policy: { idleDelayMs: 1_500, retentionMs: 60_000 } });
+  });
+  after(async () => {
+    await stack.close();
+  });
+
+  test('starts, runs a command, pauses when idle, resumes on a message, closes and stops its runtime', async () => {
+    const { conversations, runtimeApi } = stack;
+    const id = uniqueId('life');
+    const { ack } = await conversations.start({ conversationId: id, userId: 'alice', message: { text: 'echo hello-from-sandbox' } });
+    assert.deepEqual(ack && { position: ack.position, duplicate: ack.duplicate }, { position: 1, duplicate: false });
+
+    const ready = await conversations.waitUntilReady(id);
+    assert.equal(ready.status, 'RUNNING');
+    assert.ok(ready.runtimeId);
+
+    await waitForInfo(conversations, id, (info) => info.delivered === 1 && info.lastTurn !== undefined);
+    assert.deepEqual(await agentReplies(conversations, id), ['hello-from-sandbox\n']);
+
+    const paused = await waitForInfo(conversations, id, (info) => info.status === 'STOPPED');
+    assert.equal(paused.runtimeStatus, 'paused');
+    assert.equal((await runtimeApi.getSession(id))?.status, 'paused');
+
+    await conversations.send(id, { text: 'echo second' });
+    const resumed = await waitForInfo(conversations, id, (info) => info.delivered === 2 && info.lastTurn?.messageId !== ack?.messageId);
+    assert.equal(resumed.status, 'RUNNING');
+    assert.equal(resumed.runtimeId, ready.runtimeId, 'the paused runtime was resumed, not replaced');
+    assert.deepEqual(await agentReplies(conversations, id), ['hello-from-sandbox\n', 'second\n']);
+
+    await conversations.close(id, 'done');
+    const result = await conversations.result(id);
+    assert.equal(result.info.status, 'ARCHIVED');
+    assert.equal(result.undelivered, 0);
+    assert.equal((await runtimeApi.getSession(id))?.status, 'stopped');
+  });
+});

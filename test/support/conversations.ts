@@ -1,0 +1,88 @@
+// A whole conversation stack for tests, made of real parts: a local Runtime API with
+// real sandboxes (process driver unless told otherwise), a worker on the test Temporal
+// server with the real activities, and a ConversationClient over both.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildActivities } from '../../src/activities/wiring.js';
+import { ConversationClient } from '../../src/client.js';
+import type { ConversationInfo, ConversationPolicy } from '../../src/client.js';
+import { createRuntimeApiServer } from '../../src/local-runtime/server.js';
+import type { RuntimeApiServer, RuntimeApiServerOptions } from '../../src/local-runtime/server.js';
+import type { RuntimeApiClient } from '../../src/runtime-api/index.js';
+import { startTestWorker } from './temporal.js';
+import type { TestTemporal } from './temporal.js';
+
+export interface ConversationStack {
+  readonly conversations: ConversationClient;
+  readonly runtimeApi: RuntimeApiClient;
+  readonly server: RuntimeApiServer;
+  readonly temporal: TestTemporal;
+  readonly dataDir: string;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  readonly policy?: Partial<ConversationPolicy>;
+  readonly server?: Partial<RuntimeApiServerOptions>;
+  /** Start no worker (for tests that start their own, e.g. in a child process). */
+  readonly noWorker?: boolean;
+  readonly taskQueue?: string;
+}
+
+export async function startConversationStack(options: StackOptions = {}): Promise<ConversationStack> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'dc-stack-'));
+  const apiKey = randomBytes(16).toString('hex');
+  const server = await createRuntimeApiServer({ apiKey, dataDir, stopGraceMs: 1_000, log: () => {}, ...options.server });
+  const wired = buildActivities({ runtimeApiUrl: server.url, runtimeApiKey: apiKey });
+  const temporal = await startTestWorker(options.noWorker ? {} : wired.activities, { taskQueue: options.taskQueue });
+  const conversations = new ConversationClient({
+    client: temporal.client,
+    taskQueue: temporal.taskQueue,
+    policy: options.policy,
+    runtimeApi: wired.runtimeApi,
+  });
+  return {
+    conversations,
+    runtimeApi: wired.runtimeApi,
+    server,
+    temporal,
+    dataDir,
+    close: async () => {
+      await temporal.close();
+      await wired.close();
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls the info query until `predicate` holds; fails with the last info after `timeoutMs`. */
+export async function waitForInfo(
+  conversations: ConversationClient,
+  conversationId: string,
+  predicate: (info: ConversationInfo) => boolean,
+  timeoutMs = 30_000,
+): Promise<ConversationInfo> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ConversationInfo | undefined;
+  while (Date.now() < deadline) {
+    last = await conversations.info(conversationId);
+    if (predicate(last)) return last;
+    await sleep(50);
+  }
+  throw new Error(`condition not reached within ${timeoutMs} ms; last info: ${JSON.stringify(last)}`);
+}
+
+/** The agent's reply texts, in order, read through the runtime. */
+export async function agentReplies(conversations: ConversationClient, conversationId: string): Promise<string[]> {
+  const page = await conversations.events(conversationId);
+  return page.items
+    .filter((event) => event.kind === 'MessageEvent' && event.source === 'agent')
+    .map((event) => {
+      const content = (event as { llm_message?: { content?: Array<{ text?: string }> } }).llm_message?.content ?? [];
+      return content.map((part) => part.text ?? '').join('');
+    });
+}
