@@ -3,7 +3,8 @@
 // idempotent (conflict policy USE_EXISTING): two starts of one ID join one workflow.
 // A closed conversation can be started again under the same ID (reuse ALLOW_DUPLICATE).
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ConversationClosedError, ConversationNotFoundError, translateClientError } from './client-errors.js';
 import { agentConversationIdFor } from './activities/agent.js';
@@ -64,6 +65,11 @@ export class ConversationClient {
     return this.#options.client;
   }
 
+  /** A client sharing this one's connections whose new conversations get `policy` on top of this one's. */
+  withPolicy(policy: Partial<ConversationPolicy>): ConversationClient {
+    return new ConversationClient({ ...this.#options, policy: { ...this.#options.policy, ...policy } });
+  }
+
   /** Starts the conversation, or joins it if it is already running; returns the first message's ack if one was sent. */
   async start(options: StartOptions): Promise<{ ack?: MessageAck }> {
     const conversationId = validateConversationId(options.conversationId);
@@ -103,7 +109,7 @@ export class ConversationClient {
       });
       return { ack };
     } catch (error) {
-      return translateClientError(conversationId, error);
+      return this.#translate(conversationId, error);
     }
   }
 
@@ -119,7 +125,7 @@ export class ConversationClient {
       }
       return await handle.executeUpdate(sendMessageUpdate, { args: [input], updateId: input.messageId });
     } catch (error) {
-      return translateClientError(conversationId, error);
+      return this.#translate(conversationId, error);
     }
   }
 
@@ -127,7 +133,7 @@ export class ConversationClient {
     try {
       return await this.#handle(conversationId).query(infoQuery);
     } catch (error) {
-      return translateClientError(conversationId, error);
+      return this.#translate(conversationId, error);
     }
   }
 
@@ -136,8 +142,9 @@ export class ConversationClient {
     try {
       return await this.#handle(conversationId).executeUpdate(waitUntilReadyUpdate);
     } catch (error) {
-      if (isWorkflowFailure(error)) await this.result(conversationId);
-      return translateClientError(conversationId, error);
+      // A failed provisioning ends the run, so the update may find no open run: the run's result says why.
+      if (error instanceof WorkflowNotFoundError || error instanceof WorkflowUpdateFailedError) await this.result(conversationId);
+      return this.#translate(conversationId, error);
     }
   }
 
@@ -158,7 +165,7 @@ export class ConversationClient {
     try {
       return await this.#handle(conversationId).result();
     } catch (error) {
-      return translateClientError(conversationId, error);
+      return this.#translate(conversationId, error);
     }
   }
 
@@ -213,8 +220,22 @@ export class ConversationClient {
       await this.#assertOpen(handle);
       await send(handle);
     } catch (error) {
-      translateClientError(conversationId, error);
+      await this.#translate(conversationId, error);
     }
+  }
+
+  /**
+   * Temporal answers "not found" both for an ID it never saw and for a run that has
+   * ended; telling them apart takes a look at the ID's latest run.
+   */
+  async #translate(conversationId: string, error: unknown): Promise<never> {
+    if (error instanceof WorkflowNotFoundError) {
+      const exists = await this.#handle(conversationId)
+        .describe()
+        .then(() => true, () => false);
+      if (exists) throw new ConversationClosedError(conversationId, { cause: error });
+    }
+    return translateClientError(conversationId, error);
   }
 
   /** Signals to a closed run would fail with a bare not-found; say "closed" instead. */
@@ -222,8 +243,4 @@ export class ConversationClient {
     const description = await handle.describe();
     if (description.status.name !== 'RUNNING') throw new ConversationClosedError(handle.workflowId);
   }
-}
-
-function isWorkflowFailure(error: unknown): boolean {
-  return error instanceof ConversationNotFoundError ? false : /already completed/i.test(String((error as { details?: string }).details ?? ''));
 }

@@ -53,6 +53,9 @@ export const configSchema = z.object({
   RUNTIME_API_PORT: port(8000, 'port of the local Runtime API'),
   RUNTIME_API_HOST: z.string().default('127.0.0.1').describe('interface the local Runtime API binds (default 127.0.0.1)'),
   RUNTIME_DRIVER: z.enum(['process', 'inproc']).default('process').describe('local Runtime API sandbox driver: process | inproc (default process)'),
+  RUNTIME_API_FAULTS: optionalText(
+    'fault injection for the local Runtime API as JSON, e.g. {"startDelayMs":150} (tests and benchmarks; off when unset)',
+  ),
   RUNTIME_IMAGE: z.string().min(1).default('local/agent-server:latest').describe('container image sent in POST /start (the local Runtime API ignores it)'),
   RUNTIME_API_TIMEOUT: duration('180s', 'per-request timeout for Runtime API calls'),
   RUNTIME_INIT_TIMEOUT: duration('180s', 'how long a runtime may take to become alive before provisioning fails'),
@@ -64,6 +67,7 @@ export const configSchema = z.object({
   MESSAGE_MAX_BYTES: count(256 * 1024, 1, 2 * 1024 * 1024, 'largest user message in bytes of UTF-8'),
   LLM_MODEL: z.string().min(1).default('shell').describe('agent llm.model sent when creating the agent conversation (the local sandbox runs a shell agent)'),
   LLM_API_KEY: optionalText('LLM key sent to the agent server by activities only; never enters workflow history'),
+  DEMO: z.enum(['on', 'off']).default('on').describe('run the short demonstration conversation at `npm start`: on | off (default on)'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('log level: debug | info | warn | error (default info)'),
 });
 

@@ -1,7 +1,9 @@
-// `npm start`: the embedded default. Brings up Temporal (with its Web UI), the worker
-// and the rest of the stack, prints where to look, and on Ctrl-C or SIGTERM stops it
-// all in order so that nothing is left running.
+// `npm start`: the embedded default. Brings up Temporal (with its Web UI), the local
+// Runtime API and the worker, runs a short demonstration conversation, then keeps
+// serving until Ctrl-C or SIGTERM, when it stops everything in order — every sandbox
+// included — so that nothing is left running.
 import { loadConfigOrExit } from './config.js';
+import { DEMO_IDLE_DELAY_MS, runDemo } from './demo.js';
 import { startStack } from './stack.js';
 
 const log = (message: string) => console.log(`[durable-conversations] ${message}`);
@@ -9,15 +11,11 @@ const log = (message: string) => console.log(`[durable-conversations] ${message}
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const stack = await startStack(config, { log });
-  log(`Temporal ${stack.temporal.embedded ? 'dev server (embedded)' : 'server'} at ${stack.temporal.address}, namespace ${stack.temporal.namespace}`);
-  if (stack.temporal.uiUrl) log(`Temporal UI: ${stack.temporal.uiUrl}`);
-  log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" — press Ctrl-C to stop`);
-
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log(`${signal}: stopping…`);
+    log(`${signal}: stopping the worker, every sandbox and the Temporal server…`);
     stack.stop().then(
       () => {
         log('stopped');
@@ -31,6 +29,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  log(`Temporal ${stack.temporal.embedded ? 'dev server (embedded)' : 'server'} at ${stack.temporal.address}, namespace ${stack.temporal.namespace}`);
+  if (stack.temporal.uiUrl) log(`Temporal UI: ${stack.temporal.uiUrl}`);
+  log(`Runtime API ${stack.runtime.embedded ? `(local, ${config.RUNTIME_DRIVER} driver)` : ''} at ${stack.runtime.url}`);
+  log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}"`);
+  if (config.DEMO === 'on') {
+    const demoClient = stack.conversations.withPolicy({ idleDelayMs: DEMO_IDLE_DELAY_MS });
+    await runDemo({ conversations: demoClient, uiUrl: stack.temporal.uiUrl, namespace: stack.temporal.namespace, print: log }).catch(
+      (error: unknown) => log(`demo failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
+  log('serving — try `npm run cli -- start my-first --user me --message "echo hi"`; press Ctrl-C to stop');
 }
 
 main().catch((error: unknown) => {

@@ -1,9 +1,16 @@
 // Brings up the whole application in one process — Temporal (configured or embedded),
-// the worker — and takes it down in the reverse order: the worker drains first, so no
-// activity is cut off by a server that went away under it.
+// the Runtime API (configured or the local one), the worker with its activities — and
+// takes it down in the reverse order: the worker drains first, so no activity is cut
+// off by a server that went away under it, and the local Runtime API stops last of the
+// two so that every sandbox is stopped with it.
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
+import { buildActivities } from './activities/wiring.js';
+import { ConversationClient } from './client.js';
+import type { ConversationPolicy } from './client.js';
 import type { Config } from './config.js';
+import { ensureRuntimeEndpoint } from './runtime-endpoint.js';
+import type { RuntimeEndpoint } from './runtime-endpoint.js';
 import { ensureTemporalServer } from './temporal/server.js';
 import type { EmbeddedOptions, TemporalServer } from './temporal/server.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
@@ -11,14 +18,25 @@ import { connectWorker, createWorker } from './worker.js';
 
 export interface Stack {
   readonly temporal: TemporalServer;
+  readonly runtime: RuntimeEndpoint;
   readonly client: Client;
+  readonly conversations: ConversationClient;
   readonly worker: Worker;
   /** Stops everything this stack started; safe to call twice. */
   stop(): Promise<void>;
 }
 
-export interface StackOptions extends EmbeddedOptions {
-  readonly activities?: object;
+export type StackOptions = EmbeddedOptions;
+
+/** The conversation policy that configuration sets for conversations this process starts. */
+export function policyFrom(config: Config): Partial<ConversationPolicy> {
+  return {
+    idleDelayMs: config.CONVERSATION_IDLE_DELAY,
+    retentionMs: config.CONVERSATION_RETENTION,
+    initTimeoutMs: config.RUNTIME_INIT_TIMEOUT,
+    closePolicy: config.CONVERSATION_CLOSE_POLICY,
+    maxMessageBytes: config.MESSAGE_MAX_BYTES,
+  };
 }
 
 export async function startStack(config: Config, options: StackOptions = {}): Promise<Stack> {
@@ -30,24 +48,45 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
   try {
     const temporal = await ensureTemporalServer(config, options);
     cleanups.push(() => temporal.stop());
+    const runtimeLog = config.LOG_LEVEL === 'debug' ? (line: string) => options.log?.(`runtime-api: ${line}`) : () => {};
+    const runtime = await ensureRuntimeEndpoint(config, runtimeLog);
+    cleanups.push(() => runtime.close());
+    const wired = buildActivities({
+      runtimeApiUrl: runtime.url,
+      runtimeApiKey: runtime.apiKey,
+      runtimeApiTimeoutMs: config.RUNTIME_API_TIMEOUT,
+      agentTimeoutMs: config.AGENT_SERVER_TIMEOUT,
+      connections: config.HTTP_CONNECTIONS,
+      runtimeImage: config.RUNTIME_IMAGE,
+      llmModel: config.LLM_MODEL,
+      llmApiKey: config.LLM_API_KEY,
+    });
+    cleanups.push(() => wired.close());
+
     const nativeConnection: NativeConnection = await connectWorker(temporal.address);
     cleanups.push(() => nativeConnection.close());
     const connection = await Connection.connect({ address: temporal.address });
     cleanups.push(() => connection.close());
     const client = new Client({ connection, namespace: temporal.namespace });
+    const conversations = new ConversationClient({
+      client,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      policy: policyFrom(config),
+      runtimeApi: wired.runtimeApi,
+    });
 
     const worker = await createWorker({
       connection: nativeConnection,
       namespace: temporal.namespace,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      activities: options.activities ?? {},
+      activities: wired.activities,
     });
     const running = worker.run();
     cleanups.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
-    return { temporal, client, worker, stop: stopAll };
+    return { temporal, runtime, client, conversations, worker, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -9,6 +9,7 @@ let installed = false;
 export function installTemporalRuntime(level: 'debug' | 'info' | 'warn' | 'error' = 'info'): void {
   if (installed) return;
   installed = true;
-  const sdkLevel = level.toUpperCase() as LogLevel;
+  // The SDK is chatty at INFO (it lists every bundled module); keep it one step quieter.
+  const sdkLevel = (level === 'debug' ? 'DEBUG' : level === 'info' ? 'WARN' : level.toUpperCase()) as LogLevel;
   Runtime.install({ logger: new DefaultLogger(sdkLevel), shutdownSignals: [] });
 }

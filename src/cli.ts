@@ -1,0 +1,112 @@
+// `conversations <command>`: the operator's command line over ConversationClient,
+// against the embedded stack of a running `npm start` (or whatever TEMPORAL_ADDRESS and
+// RUNTIME_API_URL name). Prints JSON; exits 1 with a one-line error on failure.
+import { parseArgs } from 'node:util';
+import { ConversationClient } from './client.js';
+import type { ConversationStatus } from './client.js';
+import { loadConfigOrExit } from './config.js';
+import { RuntimeApiClient } from './runtime-api/index.js';
+import { runtimeEndpointFor } from './runtime-endpoint.js';
+import { policyFrom } from './stack.js';
+
+const USAGE = `usage: conversations <command> [options]
+  start <id> --user <user> [--message <text>] [--signal]   start (or join) a conversation
+  send <id> <text> [--message-id <id>] [--signal]          send a user message
+  ready <id>                                               wait until provisioning has ended
+  info <id>                                                status, runtime, counters, last error
+  list [--user <user>] [--status <STATUS>] [--limit <n>]   conversations from Temporal visibility
+  pause <id> | resume <id> | close <id> [--reason <text>]  lifecycle on demand
+  events <id> [--limit <n>] [--page <page id>]             the agent's events, read through the runtime`;
+
+const COMMANDS = ['start', 'send', 'ready', 'info', 'list', 'pause', 'resume', 'close', 'events'] as const;
+type Command = (typeof COMMANDS)[number];
+
+async function run(argv: string[]): Promise<unknown> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      user: { type: 'string' },
+      message: { type: 'string' },
+      'message-id': { type: 'string' },
+      signal: { type: 'boolean', default: false },
+      status: { type: 'string' },
+      limit: { type: 'string' },
+      page: { type: 'string' },
+      reason: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, id, text] = positionals as [string | undefined, string | undefined, string | undefined];
+  if (values.help || !command) return usage();
+  if (!COMMANDS.includes(command as Command)) throw new UsageError(`unknown command "${command}"`);
+  const needsId = command !== 'list';
+  if (needsId && !id) throw new UsageError(`${command} needs a conversation ID`);
+  const conversationId = id as string;
+  const conversations = await connect();
+  const mode = values.signal ? 'signal' : 'update';
+  switch (command as Command) {
+    case 'start': {
+      if (!values.user) throw new UsageError('start needs --user <user>');
+      const message = values.message ? { text: values.message, messageId: values['message-id'] } : undefined;
+      return { conversationId, ...(await conversations.start({ conversationId, userId: values.user, message, mode })) };
+    }
+    case 'send':
+      if (!text) throw new UsageError('send needs the message text');
+      return (await conversations.send(conversationId, { text, messageId: values['message-id'] }, mode)) ?? { sent: true, mode };
+    case 'ready':
+      return conversations.waitUntilReady(conversationId);
+    case 'info':
+      return conversations.info(conversationId);
+    case 'list':
+      return conversations.list({ userId: values.user, status: values.status as ConversationStatus | undefined, limit: numberOption(values.limit) });
+    case 'pause':
+      await conversations.pause(conversationId);
+      return { conversationId, requested: 'pause' };
+    case 'resume':
+      await conversations.resume(conversationId);
+      return { conversationId, requested: 'resume' };
+    case 'close':
+      await conversations.close(conversationId, values.reason);
+      return { conversationId, requested: 'close' };
+    case 'events':
+      return conversations.events(conversationId, { limit: numberOption(values.limit), pageId: values.page });
+  }
+}
+
+async function connect(): Promise<ConversationClient> {
+  const config = loadConfigOrExit();
+  const endpoint = await runtimeEndpointFor(config);
+  return ConversationClient.connect({
+    address: config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    policy: policyFrom(config),
+    runtimeApi: new RuntimeApiClient({ baseUrl: endpoint.url, apiKey: endpoint.apiKey }),
+  });
+}
+
+class UsageError extends Error {}
+
+function usage(): string {
+  return USAGE;
+}
+
+function numberOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new UsageError(`expected a positive whole number, not "${value}"`);
+  return number;
+}
+
+run(process.argv.slice(2)).then(
+  (output) => {
+    console.log(typeof output === 'string' ? output : JSON.stringify(output, null, 2));
+    process.exit(0);
+  },
+  (error: unknown) => {
+    const name = error instanceof Error ? error.name : 'Error';
+    console.error(`error: ${error instanceof UsageError ? `${error.message}\n${USAGE}` : `${name}: ${error instanceof Error ? error.message : String(error)}`}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,71 @@
+// Where the application's Runtime API is: the configured one (RUNTIME_API_URL and
+// RUNTIME_API_KEY, e.g. a hosted OpenHands Runtime API), or the embedded local one.
+// The embedded server's key is kept in the data folder (mode 0600) so that the CLI in
+// another terminal, and the next `npm start`, use the same one.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from './config.js';
+import { createRuntimeApiServer } from './local-runtime/server.js';
+import { parseFaults } from './local-runtime/faults.js';
+
+export interface RuntimeEndpoint {
+  readonly url: string;
+  readonly apiKey: string;
+  readonly embedded: boolean;
+  close(): Promise<void>;
+}
+
+export class RuntimeEndpointError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RuntimeEndpointError';
+  }
+}
+
+/** The URL and key a client should use, without starting anything. */
+export async function runtimeEndpointFor(config: Config): Promise<{ url: string; apiKey: string }> {
+  if (config.RUNTIME_API_URL) {
+    if (!config.RUNTIME_API_KEY) throw new RuntimeEndpointError('RUNTIME_API_URL is set but RUNTIME_API_KEY is not: the Runtime API needs its X-API-Key');
+    return { url: config.RUNTIME_API_URL, apiKey: config.RUNTIME_API_KEY };
+  }
+  return { url: `http://${config.RUNTIME_API_HOST}:${config.RUNTIME_API_PORT}`, apiKey: config.RUNTIME_API_KEY ?? (await embeddedKey(config)) };
+}
+
+export async function ensureRuntimeEndpoint(config: Config, log?: (line: string) => void): Promise<RuntimeEndpoint> {
+  const endpoint = await runtimeEndpointFor(config);
+  if (config.RUNTIME_API_URL) return { ...endpoint, embedded: false, close: async () => {} };
+  try {
+    const server = await createRuntimeApiServer({
+      apiKey: endpoint.apiKey,
+      host: config.RUNTIME_API_HOST,
+      port: config.RUNTIME_API_PORT,
+      driver: config.RUNTIME_DRIVER,
+      dataDir: path.join(config.DATA_DIR, 'runtimes'),
+      faults: parseFaults(config.RUNTIME_API_FAULTS),
+      log,
+    });
+    return { url: server.url, apiKey: endpoint.apiKey, embedded: true, close: () => server.close() };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new RuntimeEndpointError(
+        `port ${config.RUNTIME_API_PORT} (local Runtime API) is already in use — is another \`npm start\` running? ` +
+          'Stop it, choose another port with RUNTIME_API_PORT, or point RUNTIME_API_URL at an existing Runtime API.',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+async function embeddedKey(config: Config): Promise<string> {
+  const file = path.join(config.DATA_DIR, 'runtime-api.key');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const key = randomBytes(24).toString('base64url');
+    await mkdir(config.DATA_DIR, { recursive: true });
+    await writeFile(file, `${key}\n`, { mode: 0o600 });
+    return key;
+  }
+}
