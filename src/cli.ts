@@ -4,10 +4,9 @@
 import { parseArgs } from 'node:util';
 import { ConversationClient } from './client.js';
 import type { ConversationStatus } from './client.js';
-import { loadConfigOrExit } from './config.js';
+import { loadConfigOrExit, policyFrom } from './config.js';
 import { RuntimeApiClient } from './runtime-api/index.js';
 import { runtimeEndpointFor } from './runtime-endpoint.js';
-import { policyFrom } from './stack.js';
 
 const USAGE = `usage: conversations <command> [options]
   start <id> --user <user> [--message <text>] [--signal]   start (or join) a conversation

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
-import { ConversationClosedError, ConversationNotFoundError, translateClientError } from './client-errors.js';
+import { ConversationClosedError, translateClientError } from './client-errors.js';
 import { agentConversationIdFor } from './activities/agent.js';
 import { AgentServerClient } from './runtime-api/index.js';
 import type { EventPage, RuntimeApiClient } from './runtime-api/index.js';

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DURATION_FORM, parseDuration } from './durations.js';
+import type { ConversationPolicy } from './workflows/state.js';
 
 const duration = (fallback: string, description: string) =>
   z
@@ -41,6 +42,7 @@ export const configSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('conversations').describe('task queue the worker polls (default "conversations")'),
   TEMPORAL_CLI_PATH: optionalText('path to a temporal CLI executable; unset = search PATH, then install a pinned one into .tools/'),
   TEMPORAL_TEST_SERVER_PATH: optionalText('path to a temporal-test-server executable (tests only); unset = search PATH, then .tools/'),
+  WORKFLOW_BUNDLE_PATH: optionalText('prebuilt workflow bundle (from bundleWorkflowCode); unset = bundle src/workflows at worker start'),
   TEMPORAL_PORT: port(7233, 'gRPC port of the embedded Temporal dev server'),
   TEMPORAL_UI_PORT: port(8233, 'Web UI port of the embedded Temporal dev server'),
   TEMPORAL_START_TIMEOUT: duration('60s', 'how long to wait for the embedded Temporal server to answer'),
@@ -112,4 +114,15 @@ export function loadConfigOrExit(env: Env = process.env): Config {
 /** Lists every variable with its description, for the README and `--help`. */
 export function describeConfig(): Array<{ name: string; description: string }> {
   return Object.entries(configSchema.shape).map(([name, field]) => ({ name, description: field.description ?? '' }));
+}
+
+/** The conversation policy that configuration sets for conversations this process starts. */
+export function policyFrom(config: Config): Partial<ConversationPolicy> {
+  return {
+    idleDelayMs: config.CONVERSATION_IDLE_DELAY,
+    retentionMs: config.CONVERSATION_RETENTION,
+    initTimeoutMs: config.RUNTIME_INIT_TIMEOUT,
+    closePolicy: config.CONVERSATION_CLOSE_POLICY,
+    maxMessageBytes: config.MESSAGE_MAX_BYTES,
+  };
 }

@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { buildActivities } from './activities/wiring.js';
 import { ConversationClient } from './client.js';
-import type { ConversationPolicy } from './client.js';
+import { policyFrom } from './config.js';
 import type { Config } from './config.js';
 import { ensureRuntimeEndpoint } from './runtime-endpoint.js';
 import type { RuntimeEndpoint } from './runtime-endpoint.js';
@@ -27,17 +27,6 @@ export interface Stack {
 }
 
 export type StackOptions = EmbeddedOptions;
-
-/** The conversation policy that configuration sets for conversations this process starts. */
-export function policyFrom(config: Config): Partial<ConversationPolicy> {
-  return {
-    idleDelayMs: config.CONVERSATION_IDLE_DELAY,
-    retentionMs: config.CONVERSATION_RETENTION,
-    initTimeoutMs: config.RUNTIME_INIT_TIMEOUT,
-    closePolicy: config.CONVERSATION_CLOSE_POLICY,
-    maxMessageBytes: config.MESSAGE_MAX_BYTES,
-  };
-}
 
 export async function startStack(config: Config, options: StackOptions = {}): Promise<Stack> {
   installTemporalRuntime(config.LOG_LEVEL);

@@ -1,9 +1,14 @@
 // The worker process: polls the task queue and runs the project's workflows and
-// activities. `createWorker` registers both from one place; `npm run worker` runs a
-// standalone worker against TEMPORAL_ADDRESS (or the embedded server's default port).
-import { fileURLToPath } from 'node:url';
+// activities. `createWorker` registers both from one place. `npm run worker` runs a
+// standalone worker against TEMPORAL_ADDRESS (default: the embedded server's port) and
+// the configured Runtime API — add as many as you like; Temporal spreads the work.
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
+import { buildActivities } from './activities/wiring.js';
+import { loadConfigOrExit } from './config.js';
+import { runtimeEndpointFor } from './runtime-endpoint.js';
+import { installTemporalRuntime } from './temporal/runtime.js';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -34,4 +39,43 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
 
 export async function connectWorker(address: string): Promise<NativeConnection> {
   return NativeConnection.connect({ address });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  installTemporalRuntime(config.LOG_LEVEL);
+  const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
+  const endpoint = await runtimeEndpointFor(config);
+  const wired = buildActivities({
+    runtimeApiUrl: endpoint.url,
+    runtimeApiKey: endpoint.apiKey,
+    runtimeApiTimeoutMs: config.RUNTIME_API_TIMEOUT,
+    agentTimeoutMs: config.AGENT_SERVER_TIMEOUT,
+    connections: config.HTTP_CONNECTIONS,
+    runtimeImage: config.RUNTIME_IMAGE,
+    llmModel: config.LLM_MODEL,
+    llmApiKey: config.LLM_API_KEY,
+  });
+  const connection = await connectWorker(address);
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    activities: wired.activities,
+    workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
+  });
+  const stop = () => worker.getState() === 'RUNNING' && worker.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  console.log(`worker polling "${config.TEMPORAL_TASK_QUEUE}" on ${address}; Runtime API ${endpoint.url}`);
+  await worker.run();
+  await wired.close();
+  await connection.close();
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(`worker failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
 }

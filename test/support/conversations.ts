@@ -19,6 +19,7 @@ export interface ConversationStack {
   readonly conversations: ConversationClient;
   readonly runtimeApi: RuntimeApiClient;
   readonly server: RuntimeApiServer;
+  readonly runtimeApiKey: string;
   readonly temporal: TestTemporal;
   readonly dataDir: string;
   close(): Promise<void>;
@@ -37,7 +38,7 @@ export async function startConversationStack(options: StackOptions = {}): Promis
   const apiKey = randomBytes(16).toString('hex');
   const server = await createRuntimeApiServer({ apiKey, dataDir, stopGraceMs: 1_000, log: () => {}, ...options.server });
   const wired = buildActivities({ runtimeApiUrl: server.url, runtimeApiKey: apiKey });
-  const temporal = await startTestWorker(options.noWorker ? {} : wired.activities, { taskQueue: options.taskQueue });
+  const temporal = await startTestWorker(wired.activities, { taskQueue: options.taskQueue, worker: !options.noWorker });
   const conversations = new ConversationClient({
     client: temporal.client,
     taskQueue: temporal.taskQueue,
@@ -48,6 +49,7 @@ export async function startConversationStack(options: StackOptions = {}): Promis
     conversations,
     runtimeApi: wired.runtimeApi,
     server,
+    runtimeApiKey: apiKey,
     temporal,
     dataDir,
     close: async () => {

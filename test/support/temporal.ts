@@ -19,18 +19,31 @@ export const uniqueId = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8
 export interface TestTemporal {
   readonly client: Client;
   readonly taskQueue: string;
-  readonly worker: Worker;
+  /** Undefined when the test runs its workers elsewhere (e.g. child processes). */
+  readonly worker: Worker | undefined;
   close(): Promise<void>;
 }
 
-/** Connects a client and starts a worker with `activities` on a fresh task queue. */
-export async function startTestWorker(activities: object = {}, options: { taskQueue?: string } = {}): Promise<TestTemporal> {
+/** Connects a client and, unless `worker: false`, starts a worker with `activities` on a fresh task queue. */
+export async function startTestWorker(activities: object = {}, options: { taskQueue?: string; worker?: boolean } = {}): Promise<TestTemporal> {
   installTemporalRuntime('warn');
   const address = temporalAddress();
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const taskQueue = options.taskQueue ?? uniqueId('test-tq');
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  if (options.worker === false) {
+    return {
+      client,
+      taskQueue,
+      worker: undefined,
+      close: async () => {
+        await connection.close();
+        await nativeConnection.close();
+      },
+    };
+  }
   const bundlePath = process.env.TEST_WORKFLOW_BUNDLE;
   const worker = await createWorker({
     connection: nativeConnection,
@@ -42,7 +55,7 @@ export async function startTestWorker(activities: object = {}, options: { taskQu
   });
   const running = worker.run();
   return {
-    client: new Client({ connection, namespace }),
+    client,
     taskQueue,
     worker,
     close: async () => {
