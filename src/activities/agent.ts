@@ -7,6 +7,9 @@ import { AgentServerClient, TURN_ENDED_STATUSES, UnauthorizedError } from '../ru
 import type { ActivityDeps } from './deps.js';
 import type { RuntimeRef } from './runtime.js';
 
+/** How long a turn may take to show any sign of starting before an ended status is believed. */
+const TURN_START_GRACE_MS = 10_000;
+
 export interface AgentRef extends RuntimeRef {
   readonly agentConversationId: string;
 }
@@ -42,6 +45,14 @@ export function agentActivities(deps: ActivityDeps) {
     }
   }
 
+  async function agentReacted(input: AgentRef): Promise<boolean> {
+    const page = await withAgent(input, (client) =>
+      client.searchEvents(input.agentConversationId, { sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal: cancellationSignal() }),
+    );
+    const newest = page.items[0];
+    return newest !== undefined && !(newest.kind === 'MessageEvent' && newest.source === 'user');
+  }
+
   return {
     async createAgentConversation(input: RuntimeRef): Promise<{ agentConversationId: string; created: boolean }> {
       const agentConversationId = agentConversationIdFor(input.sessionId);
@@ -64,19 +75,22 @@ export function agentActivities(deps: ActivityDeps) {
 
     /**
      * Follows execution_status until the turn ends. A status that is already "ended"
-     * right after delivery may predate the run, so it counts only once the run was seen
-     * or a short grace period has passed.
+     * right after delivery may predate the run, so it counts once the run was seen, or
+     * once the agent has reacted (the newest event is no longer the user's message), or
+     * after a grace period for an agent that never starts.
      */
     async awaitTurn(input: AgentRef): Promise<TurnOutcome> {
       const startedAt = Date.now();
       let seenRunning = false;
-      let delayMs = 20;
+      let delayMs = 10;
       for (;;) {
         const info = await withAgent(input, (client) => client.getConversation(input.agentConversationId, { signal: cancellationSignal() }));
         const status = info.execution_status;
         if (status === 'running') seenRunning = true;
         const ended = (TURN_ENDED_STATUSES as readonly string[]).includes(status);
-        if (ended && (seenRunning || Date.now() - startedAt > 1_000)) return { executionStatus: status, durationMs: Date.now() - startedAt };
+        if (ended && (seenRunning || Date.now() - startedAt > TURN_START_GRACE_MS || (await agentReacted(input)))) {
+          return { executionStatus: status, durationMs: Date.now() - startedAt };
+        }
         heartbeat({ status });
         await sleep(delayMs);
         delayMs = Math.min(delayMs * 1.5, 500);

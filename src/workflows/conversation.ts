@@ -3,7 +3,7 @@
 // provisions the runtime, delivers queued messages in order, follows each turn, pauses
 // the runtime when idle and archives it after retention, and continues as new at quiet
 // points to keep history small.
-import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, ContinueAsNew, allHandlersFinished, condition, continueAsNew, isCancellation, workflowInfo } from '@temporalio/workflow';
 import { ConversationErrorType } from '../failure-types.js';
 import { activitiesFor } from './activities.js';
 import type { WorkflowActivities } from './activities.js';
@@ -38,6 +38,8 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     if (state.runtime.state === 'none') await bringUp(state, acts, 'start');
     await serve(state, acts);
   } catch (error) {
+    // continueAsNew works by throwing; it is a handover, not a failure.
+    if (error instanceof ContinueAsNew) throw error;
     if (isCancellation(error)) {
       await teardown(state, acts, 'ARCHIVED');
       throw error;

@@ -11,7 +11,7 @@ import { ConversationClient } from '../../src/client.js';
 import type { ConversationInfo, ConversationPolicy } from '../../src/client.js';
 import { createRuntimeApiServer } from '../../src/local-runtime/server.js';
 import type { RuntimeApiServer, RuntimeApiServerOptions } from '../../src/local-runtime/server.js';
-import type { RuntimeApiClient } from '../../src/runtime-api/index.js';
+import type { AgentEvent, RuntimeApiClient } from '../../src/runtime-api/index.js';
 import { startTestWorker } from './temporal.js';
 import type { TestTemporal } from './temporal.js';
 
@@ -31,6 +31,8 @@ export interface StackOptions {
   /** Start no worker (for tests that start their own, e.g. in a child process). */
   readonly noWorker?: boolean;
   readonly taskQueue?: string;
+  /** Another Temporal server than the one `npm test` started. */
+  readonly address?: string;
 }
 
 export async function startConversationStack(options: StackOptions = {}): Promise<ConversationStack> {
@@ -38,7 +40,7 @@ export async function startConversationStack(options: StackOptions = {}): Promis
   const apiKey = randomBytes(16).toString('hex');
   const server = await createRuntimeApiServer({ apiKey, dataDir, stopGraceMs: 1_000, log: () => {}, ...options.server });
   const wired = buildActivities({ runtimeApiUrl: server.url, runtimeApiKey: apiKey });
-  const temporal = await startTestWorker(wired.activities, { taskQueue: options.taskQueue, worker: !options.noWorker });
+  const temporal = await startTestWorker(wired.activities, { taskQueue: options.taskQueue, worker: !options.noWorker, address: options.address });
   const conversations = new ConversationClient({
     client: temporal.client,
     taskQueue: temporal.taskQueue,
@@ -78,13 +80,27 @@ export async function waitForInfo(
   throw new Error(`condition not reached within ${timeoutMs} ms; last info: ${JSON.stringify(last)}`);
 }
 
+/** All of the agent server's events for the conversation, following the page cursor. */
+export async function allEvents(conversations: ConversationClient, conversationId: string): Promise<AgentEvent[]> {
+  const events: AgentEvent[] = [];
+  let pageId: string | undefined;
+  do {
+    const page = await conversations.events(conversationId, { pageId });
+    events.push(...page.items);
+    pageId = page.next_page_id ?? undefined;
+  } while (pageId);
+  return events;
+}
+
+const textOf = (event: AgentEvent) =>
+  ((event as { llm_message?: { content?: Array<{ text?: string }> } }).llm_message?.content ?? []).map((part) => part.text ?? '').join('');
+
 /** The agent's reply texts, in order, read through the runtime. */
 export async function agentReplies(conversations: ConversationClient, conversationId: string): Promise<string[]> {
-  const page = await conversations.events(conversationId);
-  return page.items
-    .filter((event) => event.kind === 'MessageEvent' && event.source === 'agent')
-    .map((event) => {
-      const content = (event as { llm_message?: { content?: Array<{ text?: string }> } }).llm_message?.content ?? [];
-      return content.map((part) => part.text ?? '').join('');
-    });
+  return (await allEvents(conversations, conversationId)).filter((e) => e.kind === 'MessageEvent' && e.source === 'agent').map(textOf);
+}
+
+/** The user messages the agent server received, in order. */
+export async function userMessages(conversations: ConversationClient, conversationId: string): Promise<string[]> {
+  return (await allEvents(conversations, conversationId)).filter((e) => e.kind === 'MessageEvent' && e.source === 'user').map(textOf);
 }

@@ -25,9 +25,9 @@ export interface TestTemporal {
 }
 
 /** Connects a client and, unless `worker: false`, starts a worker with `activities` on a fresh task queue. */
-export async function startTestWorker(activities: object = {}, options: { taskQueue?: string; worker?: boolean } = {}): Promise<TestTemporal> {
+export async function startTestWorker(activities: object = {}, options: { taskQueue?: string; worker?: boolean; address?: string } = {}): Promise<TestTemporal> {
   installTemporalRuntime('warn');
-  const address = temporalAddress();
+  const address = options.address ?? temporalAddress();
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const taskQueue = options.taskQueue ?? uniqueId('test-tq');
   const nativeConnection = await NativeConnection.connect({ address });
