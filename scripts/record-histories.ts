@@ -1,0 +1,109 @@
+// Records workflow histories from real scenarios (real Temporal, real sandboxes) into
+// test/fixtures/histories/, for the replay test that guards determinism. Run it again
+// after an intended workflow change (and keep old fixtures for versions still running):
+//   npx tsx scripts/record-histories.ts
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { freePort, startDevServer } from '../src/temporal/dev-server.js';
+import { projectRoot, toolsDir } from '../src/temporal/server.js';
+import { TEMPORAL_CLI, resolveTool } from '../src/temporal/tool-resolver.js';
+import { projectSearchAttributes } from '../src/workflows/search-attributes.js';
+import { startConversationStack, waitForInfo } from '../test/support/conversations.js';
+import type { ConversationStack } from '../test/support/conversations.js';
+
+const outDir = path.join(projectRoot, 'test', 'fixtures', 'histories');
+
+type Scenario = (stack: ConversationStack, id: string) => Promise<void>;
+
+const scenarios: Record<string, { server?: object; policy?: object; run: Scenario }> = {
+  // Start with a message, idle pause, resume on a new message, close.
+  lifecycle: {
+    policy: { idleDelayMs: 1_000 },
+    run: async ({ conversations }, id) => {
+      await conversations.start({ conversationId: id, userId: 'replay', message: { text: 'echo one', messageId: 'm1' } });
+      await waitForInfo(conversations, id, (i) => i.status === 'STOPPED');
+      await conversations.send(id, { text: 'echo two', messageId: 'm2' }, 'signal');
+      await conversations.send(id, { text: 'echo two', messageId: 'm2' });
+      await waitForInfo(conversations, id, (i) => i.delivered === 2 && i.lastTurn?.messageId === 'm2');
+      await conversations.pause(id);
+      await waitForInfo(conversations, id, (i) => i.status === 'STOPPED');
+      await conversations.resume(id);
+      await waitForInfo(conversations, id, (i) => i.status === 'RUNNING');
+      await conversations.close(id, 'recorded');
+      await conversations.result(id);
+    },
+  },
+  // A sandbox that keeps crashing: provisioning fails and compensation stops the runtime.
+  compensation: {
+    server: { faults: { crashOnStart: true }, maxRestarts: 1 },
+    run: async ({ conversations }, id) => {
+      await conversations.start({ conversationId: id, userId: 'replay', message: { text: 'echo lost', messageId: 'm1' } });
+      await conversations.result(id).catch(() => undefined);
+    },
+  },
+  // The runtime is stopped behind the workflow's back; the next message gets a new one.
+  recovery: {
+    run: async ({ conversations, runtimeApi }, id) => {
+      await conversations.start({ conversationId: id, userId: 'replay', message: { text: 'echo one', messageId: 'm1' } });
+      const info = await waitForInfo(conversations, id, (i) => i.delivered === 1 && i.lastTurn !== undefined);
+      await runtimeApi.stop(info.runtimeId as string);
+      await conversations.send(id, { text: 'echo two', messageId: 'm2' });
+      await waitForInfo(conversations, id, (i) => i.delivered === 2 && i.lastTurn?.messageId === 'm2');
+      await conversations.close(id);
+      await conversations.result(id);
+    },
+  },
+  // Cancellation tears the runtime down.
+  cancellation: {
+    run: async ({ conversations, temporal }, id) => {
+      await conversations.start({ conversationId: id, userId: 'replay' });
+      await conversations.waitUntilReady(id);
+      await temporal.client.workflow.getHandle(id).cancel();
+      await conversations.result(id).catch(() => undefined);
+    },
+  },
+};
+
+async function main(): Promise<void> {
+  const cli = await resolveTool(TEMPORAL_CLI, { toolsDir: toolsDir(projectRoot), allowSdkDownload: false });
+  if (cli.source === 'sdk-download') throw new Error('unreachable');
+  // A low threshold makes the longer scenarios continue as new, so those runs are recorded too.
+  const server = await startDevServer({
+    executable: cli.path,
+    port: await freePort(),
+    searchAttributes: projectSearchAttributes,
+    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 60 },
+  });
+  try {
+    for (const [name, scenario] of Object.entries(scenarios)) {
+      const stack = await startConversationStack({ address: server.address, server: scenario.server, policy: scenario.policy });
+      try {
+        const id = `replay-${name}`;
+        await scenario.run(stack, id);
+        // Every run of the chain (continue-as-new makes several) is a fixture of its own.
+        await new Promise((resolve) => setTimeout(resolve, 1_000)); // visibility is eventually consistent
+        const runs = stack.temporal.client.workflow.list({ query: `WorkflowId = '${id}'` }).intoHistories();
+        let n = 0;
+        for await (const { history } of runs) {
+          n++;
+          const recorded = history as Parameters<typeof historyToJSON>[0];
+          await writeFile(path.join(outDir, `${name}-${n}.json`), `${historyToJSON(recorded)}\n`);
+          console.log(`recorded ${name}-${n}: ${recorded.events?.length ?? 0} events`);
+        }
+      } finally {
+        await stack.close();
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { WorkflowBundleOption } from '@temporalio/worker';
+import { projectRoot } from '../../src/temporal/server.js';
+import { workflowsPath } from '../../src/worker.js';
+
+const fixtures = path.join(projectRoot, 'test', 'fixtures', 'histories');
+const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+async function loadHistories(): Promise<Array<{ workflowId: string; history: object }>> {
+  const files = (await readdir(fixtures)).filter((file) => file.endsWith('.json')).sort();
+  return Promise.all(files.map(async (file) => ({ workflowId: file, history: JSON.parse(await readFile(path.join(fixtures, file), 'utf8')) })));
+}
+
+async function replayAll(workflowBundle: WorkflowBundleOption) {
+  const results: Array<{ workflowId: string; error?: unknown }> = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle }, await loadHistories())) results.push(result);
+  return results;
+}
+
+describe('replaying recorded histories (determinism)', () => {
+  test('every recorded run replays against the current workflow code', async () => {
+    const bundlePath = process.env.TEST_WORKFLOW_BUNDLE;
+    const bundle = bundlePath ? { codePath: bundlePath } : { code: (await bundleWorkflowCode({ workflowsPath, logger: quiet })).code };
+    const results = await replayAll(bundle);
+    assert.ok(results.length >= 6, `expected the recorded fixtures, found ${results.length}`);
+    for (const { workflowId, error } of results) assert.equal(error, undefined, `${workflowId} failed to replay: ${String(error)}`);
+  });
+
+  describe('with a deliberately non-deterministic change', () => {
+    let mutant: string;
+    before(async () => {
+      // A copy of src/ whose workflow sleeps before provisioning: new code, old histories.
+      mutant = await mkdtemp(path.join(tmpdir(), 'dc-mutant-'));
+      await cp(path.join(projectRoot, 'src'), path.join(mutant, 'src'), { recursive: true });
+      await symlink(path.join(projectRoot, 'node_modules'), path.join(mutant, 'node_modules'));
+      const file = path.join(mutant, 'src', 'workflows', 'conversation.ts');
+      const source = await readFile(file, 'utf8');
+      const changed = source
+        .replace("import { ApplicationFailure,", "import { sleep as mutantSleep, ApplicationFailure,")
+        .replace('  publish(state);\n  try {', "  publish(state);\n  await mutantSleep('1ms');\n  try {");
+      assert.notEqual(changed, source, 'the mutation applied');
+      await writeFile(file, changed);
+    });
+    after(async () => {
+      await rm(mutant, { recursive: true, force: true });
+    });
+
+    test('is caught as a determinism violation', async () => {
+      const { code } = await bundleWorkflowCode({ workflowsPath: path.join(mutant, 'src', 'workflows', 'index.ts'), logger: quiet });
+      const results = await replayAll({ code });
+      assert.ok(results.length > 0);
+      for (const { workflowId, error } of results) {
+        assert.ok(error instanceof DeterminismViolationError, `${workflowId}: expected a DeterminismViolationError, got ${String(error)}`);
+      }
+    });
+  });
+});
