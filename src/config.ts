@@ -53,6 +53,10 @@ export const configSchema = z.object({
   ),
   RUNTIME_API_KEY: optionalText('X-API-Key for the Runtime API; unset with the local Runtime API = generate one into the data folder'),
   RUNTIME_API_PORT: port(8000, 'port of the local Runtime API'),
+  RUNTIME_API_PUBLIC_URL: optionalText(
+    'base of the runtime URLs the local Runtime API hands out, when workers reach it by another name (e.g. http://runtime-api:8000)',
+    z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }),
+  ),
   RUNTIME_API_HOST: z.string().default('127.0.0.1').describe('interface the local Runtime API binds (default 127.0.0.1)'),
   RUNTIME_DRIVER: z.enum(['process', 'inproc']).default('process').describe('local Runtime API sandbox driver: process | inproc (default process)'),
   RUNTIME_API_FAULTS: optionalText(

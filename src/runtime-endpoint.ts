@@ -40,6 +40,7 @@ export async function ensureRuntimeEndpoint(config: Config, log?: (line: string)
       apiKey: endpoint.apiKey,
       host: config.RUNTIME_API_HOST,
       port: config.RUNTIME_API_PORT,
+      publicUrl: config.RUNTIME_API_PUBLIC_URL,
       driver: config.RUNTIME_DRIVER,
       dataDir: path.join(config.DATA_DIR, 'runtimes'),
       faults: parseFaults(config.RUNTIME_API_FAULTS),

@@ -42,6 +42,12 @@ describe('configuration', () => {
     for (const { name, description } of described) assert.ok(description.length > 10, `${name} has no description`);
   });
 
+  test('the README documents every variable', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const { name } of describeConfig()) assert.ok(readme.includes(`| \`${name}\` |`), `README lacks ${name}`);
+  });
+
   test('durations round-trip between text and milliseconds', () => {
     assert.equal(parseDuration('150ms'), 150);
     assert.equal(parseDuration('1.5s'), 1500);
