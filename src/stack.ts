@@ -5,7 +5,7 @@
 // two so that every sandbox is stopped with it.
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import { buildActivities } from './activities/wiring.js';
+import { activitySettingsFrom, buildActivities } from './activities/wiring.js';
 import { ConversationClient } from './client.js';
 import { policyFrom } from './config.js';
 import type { Config } from './config.js';
@@ -40,16 +40,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     const runtimeLog = config.LOG_LEVEL === 'debug' ? (line: string) => options.log?.(`runtime-api: ${line}`) : () => {};
     const runtime = await ensureRuntimeEndpoint(config, runtimeLog);
     cleanups.push(() => runtime.close());
-    const wired = buildActivities({
-      runtimeApiUrl: runtime.url,
-      runtimeApiKey: runtime.apiKey,
-      runtimeApiTimeoutMs: config.RUNTIME_API_TIMEOUT,
-      agentTimeoutMs: config.AGENT_SERVER_TIMEOUT,
-      connections: config.HTTP_CONNECTIONS,
-      runtimeImage: config.RUNTIME_IMAGE,
-      llmModel: config.LLM_MODEL,
-      llmApiKey: config.LLM_API_KEY,
-    });
+    const wired = buildActivities(activitySettingsFrom(config, runtime));
     cleanups.push(() => wired.close());
 
     const nativeConnection: NativeConnection = await connectWorker(temporal.address);

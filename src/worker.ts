@@ -5,7 +5,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
-import { buildActivities } from './activities/wiring.js';
+import { activitySettingsFrom, buildActivities } from './activities/wiring.js';
 import { loadConfigOrExit } from './config.js';
 import { runtimeEndpointFor } from './runtime-endpoint.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
@@ -46,16 +46,7 @@ async function main(): Promise<void> {
   installTemporalRuntime(config.LOG_LEVEL);
   const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   const endpoint = await runtimeEndpointFor(config);
-  const wired = buildActivities({
-    runtimeApiUrl: endpoint.url,
-    runtimeApiKey: endpoint.apiKey,
-    runtimeApiTimeoutMs: config.RUNTIME_API_TIMEOUT,
-    agentTimeoutMs: config.AGENT_SERVER_TIMEOUT,
-    connections: config.HTTP_CONNECTIONS,
-    runtimeImage: config.RUNTIME_IMAGE,
-    llmModel: config.LLM_MODEL,
-    llmApiKey: config.LLM_API_KEY,
-  });
+  const wired = buildActivities(activitySettingsFrom(config, endpoint));
   const connection = await connectWorker(address);
   const worker = await createWorker({
     connection,

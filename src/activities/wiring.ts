@@ -1,6 +1,7 @@
 // Builds the activities' dependencies from plain settings: one Runtime API client, one
 // shared dispatcher for every runtime's agent server, and the worker's session-key
 // cache. The worker, the tests and the benchmarks all wire activities through here.
+import type { Config } from '../config.js';
 import { RuntimeApiClient, createAgentServerDispatcher } from '../runtime-api/index.js';
 import type { ActivityDeps } from './deps.js';
 import { createActivities } from './index.js';
@@ -20,6 +21,20 @@ export interface ActivitySettings {
   /** @default 'shell' */
   readonly llmModel?: string;
   readonly llmApiKey?: string;
+}
+
+/** The settings configuration gives, for the Runtime API at `endpoint`. */
+export function activitySettingsFrom(config: Config, endpoint: { url: string; apiKey: string }): ActivitySettings {
+  return {
+    runtimeApiUrl: endpoint.url,
+    runtimeApiKey: endpoint.apiKey,
+    runtimeApiTimeoutMs: config.RUNTIME_API_TIMEOUT,
+    agentTimeoutMs: config.AGENT_SERVER_TIMEOUT,
+    connections: config.HTTP_CONNECTIONS,
+    runtimeImage: config.RUNTIME_IMAGE,
+    llmModel: config.LLM_MODEL,
+    llmApiKey: config.LLM_API_KEY,
+  };
 }
 
 export function buildActivities(settings: ActivitySettings) {
