@@ -36,6 +36,15 @@ describe('conversation lifecycle (real Temporal, real sandboxes)', () => {
     assert.equal(resumed.runtimeId, ready.runtimeId, 'the paused runtime was resumed, not replaced');
     assert.deepEqual(await agentReplies(conversations, id), ['hello-from-sandbox\n', 'second\n']);
 
+    // No secret in history: neither the Runtime API key nor the runtime's session key.
+    const sessionKey = (await runtimeApi.getSession(id))?.session_api_key;
+    assert.ok(sessionKey, 'the runtime has a session key to look for');
+    const history = JSON.stringify(await stack.temporal.client.workflow.getHandle(id).fetchHistory());
+    const decoded = history.replace(/"data":"([A-Za-z0-9+/=]+)"/g, (_, data: string) => Buffer.from(data, 'base64').toString('utf8'));
+    assert.ok(decoded.includes('echo second'), 'payloads were decoded for the search');
+    assert.ok(!decoded.includes(sessionKey), 'the session key is not in history');
+    assert.ok(!decoded.includes(stack.runtimeApiKey), 'the Runtime API key is not in history');
+
     await conversations.close(id, 'done');
     const result = await conversations.result(id);
     assert.equal(result.info.status, 'ARCHIVED');
