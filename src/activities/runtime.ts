@@ -70,9 +70,12 @@ export function runtimeActivities(deps: ActivityDeps) {
           );
         }
         if (lastStatus === 'ready' && (await agentAlive(input))) return { waitedMs: Date.now() - startedAt };
-        if (Date.now() + delayMs > deadline) break;
+        // The last wait is cut to the deadline and followed by one more look, so the
+        // runtime gets the whole init timeout, not up to one backoff step less.
+        const left = deadline - Date.now();
+        if (left <= 0) break;
         heartbeat({ startedAt, podStatus: lastStatus });
-        await sleep(delayMs);
+        await sleep(Math.min(delayMs, left));
         delayMs = Math.min(delayMs * 1.5, 2_000);
       }
       throw ApplicationFailure.nonRetryable(

@@ -2,7 +2,7 @@
 // by the init timeout; runtime control (pause/stop) retries long, because a stop that
 // gives up leaks a runtime; message steps give up quickly on runtime trouble so the
 // workflow can recover (resume or replace the runtime) instead of retrying blindly.
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { ConversationActivities } from '../activities/index.js';
 import { ActivityErrorType, NON_RETRYABLE_ERROR_TYPES, RUNTIME_TROUBLE_TYPES } from '../failure-types.js';
 import type { ConversationPolicy } from './state.js';
@@ -33,7 +33,13 @@ export function activitiesFor(policy: ConversationPolicy) {
     nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES, ...RUNTIME_TROUBLE_TYPES],
   };
   const messaging = proxyActivities<ConversationActivities>({ startToCloseTimeout: '2m', retry: messageRetry });
-  const turns = proxyActivities<ConversationActivities>({ startToCloseTimeout: '24h', heartbeatTimeout: '30s', retry: messageRetry });
+  // Following a turn only reads, so an interrupted turn need not wait for the poll to acknowledge.
+  const turns = proxyActivities<ConversationActivities>({
+    startToCloseTimeout: '24h',
+    heartbeatTimeout: '10s',
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    retry: messageRetry,
+  });
 
   return {
     ensureRuntime: provisioning.ensureRuntime,

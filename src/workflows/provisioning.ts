@@ -18,14 +18,19 @@ export async function bringUp(state: ConversationState, acts: WorkflowActivities
   publish(state);
   try {
     // The compensation stops by session, so it also covers a start that created a
-    // runtime and then timed out before we learned the runtime's ID.
-    const runtime = await acts.ensureRuntime({ sessionId });
+    // runtime and then timed out before we learned the runtime's ID. Cancellation must
+    // not cut this step short: a cancelled activity is settled for the workflow at once
+    // while the worker may still run it, so a POST /start in flight would create its
+    // runtime after the compensation looked for it (seen: such a runtime leaked).
+    // Once it returns, the next step fails at once in the cancelled scope.
+    const runtime = await CancellationScope.nonCancellable(() => acts.ensureRuntime({ sessionId }));
     state.runtime.id = runtime.runtimeId;
     state.runtime.url = runtime.url;
     await acts.waitUntilAlive({ ...runtime, timeoutMs: state.policy.initTimeoutMs });
     const agent = await acts.createAgentConversation(runtime);
     state.agentConversationId = agent.agentConversationId;
-    if (previousRuntime && previousRuntime !== runtime.runtimeId && reason === 'recover') {
+    // Also on resume: a paused runtime can be reaped behind our back, and then a new one serves.
+    if (previousRuntime && previousRuntime !== runtime.runtimeId) {
       state.runtime.replaced++;
       state.notice = `runtime ${previousRuntime} was gone; replaced by ${runtime.runtimeId}`;
     } else if (reason === 'start' && runtime.action !== 'started') {

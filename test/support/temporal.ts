@@ -26,7 +26,8 @@ export interface TestTemporal {
 
 /** Connects a client and, unless `worker: false`, starts a worker with `activities` on a fresh task queue. */
 export async function startTestWorker(activities: object = {}, options: { taskQueue?: string; worker?: boolean; address?: string } = {}): Promise<TestTemporal> {
-  installTemporalRuntime('warn');
+  // Expected activity failures would log full stacks at WARN; tests assert on them instead.
+  installTemporalRuntime('error');
   const address = options.address ?? temporalAddress();
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const taskQueue = options.taskQueue ?? uniqueId('test-tq');
