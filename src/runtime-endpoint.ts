@@ -7,6 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from './config.js';
 import { createRuntimeApiServer } from './local-runtime/server.js';
+import type { RuntimeApiServer } from './local-runtime/server.js';
 import { parseFaults } from './local-runtime/faults.js';
 
 export interface RuntimeEndpoint {
@@ -33,11 +34,20 @@ export async function runtimeEndpointFor(config: Config): Promise<{ url: string;
 }
 
 export async function ensureRuntimeEndpoint(config: Config, log?: (line: string) => void): Promise<RuntimeEndpoint> {
-  const endpoint = await runtimeEndpointFor(config);
-  if (config.RUNTIME_API_URL) return { ...endpoint, embedded: false, close: async () => {} };
+  if (config.RUNTIME_API_URL) return { ...(await runtimeEndpointFor(config)), embedded: false, close: async () => {} };
+  const local = await startLocalRuntimeApi(config, log);
+  return { url: local.server.url, apiKey: local.apiKey, embedded: true, close: () => local.server.close() };
+}
+
+/** Starts the local Runtime API as configured (also what `npm run runtime-api` runs). */
+export async function startLocalRuntimeApi(
+  config: Config,
+  log?: (line: string) => void,
+): Promise<{ server: RuntimeApiServer; apiKey: string; keyFile?: string }> {
+  const apiKey = config.RUNTIME_API_KEY ?? (await embeddedKey(config));
   try {
     const server = await createRuntimeApiServer({
-      apiKey: endpoint.apiKey,
+      apiKey,
       host: config.RUNTIME_API_HOST,
       port: config.RUNTIME_API_PORT,
       publicUrl: config.RUNTIME_API_PUBLIC_URL,
@@ -46,7 +56,7 @@ export async function ensureRuntimeEndpoint(config: Config, log?: (line: string)
       faults: parseFaults(config.RUNTIME_API_FAULTS),
       log,
     });
-    return { url: server.url, apiKey: endpoint.apiKey, embedded: true, close: () => server.close() };
+    return { server, apiKey, keyFile: config.RUNTIME_API_KEY ? undefined : keyFileOf(config) };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new RuntimeEndpointError(
@@ -59,8 +69,10 @@ export async function ensureRuntimeEndpoint(config: Config, log?: (line: string)
   }
 }
 
+const keyFileOf = (config: Config) => path.join(config.DATA_DIR, 'runtime-api.key');
+
 async function embeddedKey(config: Config): Promise<string> {
-  const file = path.join(config.DATA_DIR, 'runtime-api.key');
+  const file = keyFileOf(config);
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch {
