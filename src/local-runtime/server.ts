@@ -3,6 +3,7 @@
 // reachable through the ingress at `<url>/sandboxes/<runtime_id>`.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { HttpError, notFound, unauthorized, unprocessable } from '../http-server/errors.js';
 import type { RouteContext, RouteHandler } from '../http-server/router.js';
@@ -62,7 +63,7 @@ export async function createRuntimeApiServer(options: RuntimeApiServerOptions): 
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const faults = new FaultInjector(options.faults);
   const service = new RuntimeService({
-    driver: options.driver === 'inproc' ? new InprocDriver(log) : new ProcessDriver(log),
+    driver: options.driver === 'inproc' ? new InprocDriver(log) : new ProcessDriver(log, join(options.dataDir, 'sandbox-groups.json')),
     faults,
     dataDir: options.dataDir,
     maxRestarts: options.maxRestarts ?? 3,

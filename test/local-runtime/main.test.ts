@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { createRuntimeApiServer } from '../../src/local-runtime/server.js';
 import { groupAlive, http, waitFor } from './support.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -68,5 +69,25 @@ describe('runtime-api process', () => {
     const pid = Number(out.trim());
     assert.ok(pid > 0, `printed a pid: ${out}`);
     await waitFor('the orphaned sandbox to be reaped', async () => (groupAlive(pid) ? undefined : true), 3000);
+  });
+
+  test('a frozen sandbox left by a server killed with SIGKILL is reaped by the next server on the data folder', async (t) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'runtime-api-sigkill-'));
+    const child = spawnTs('test/local-runtime/fixtures/pause-and-wait.ts', { DATA_DIR: dataDir });
+    t.after(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    });
+    const pid = Number((await once(child.stdout, 'data')).toString().trim());
+    assert.ok(pid > 0 && groupAlive(pid), 'the paused sandbox runs');
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    // A paused sandbox cannot notice that its server died: it stays frozen...
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(groupAlive(pid), true, 'still frozen after its server died');
+    // ...until a server starts on the same data folder.
+    const next = await createRuntimeApiServer({ apiKey: 'k', dataDir, log: () => undefined });
+    t.after(() => next.close());
+    await waitFor('the frozen sandbox to be killed', async () => (groupAlive(pid) ? undefined : true), 3000);
   });
 });

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LogFn, SandboxDriver, SandboxInstance, SandboxSpec } from './driver.js';
 import { deferred } from './driver.js';
+import { SandboxLedger } from './ledger.js';
 
 const SANDBOX_MAIN = fileURLToPath(new URL('../sandbox/main.ts', import.meta.url));
 
@@ -33,8 +34,12 @@ export class ProcessDriver implements SandboxDriver {
   /** Process group ids of sandboxes that have not exited yet. */
   readonly #live = new Set<number>();
 
-  constructor(log: LogFn) {
+  readonly #ledger: SandboxLedger | undefined;
+
+  /** `ledgerFile`: where to record running sandboxes, so a later server can clean up after a crashed one. */
+  constructor(log: LogFn, ledgerFile?: string) {
     this.#log = log;
+    this.#ledger = ledgerFile ? new SandboxLedger(ledgerFile, log) : undefined;
   }
 
   start(spec: SandboxSpec, onExit: (reason: string) => void): SandboxInstance {
@@ -47,7 +52,10 @@ export class ProcessDriver implements SandboxDriver {
       env: sandboxEnv(spec),
     });
     const pid = child.pid;
-    if (pid !== undefined) this.#live.add(pid);
+    if (pid !== undefined) {
+      this.#live.add(pid);
+      this.#ledger?.add(pid);
+    }
     const spawned = deferred<void>();
     const listening = deferred<number>();
     const exited = deferred<void>();
@@ -60,6 +68,7 @@ export class ProcessDriver implements SandboxDriver {
       hasExited = true;
       if (pid !== undefined) {
         this.#live.delete(pid);
+        this.#ledger?.remove(pid);
         signalGroup(pid, 'SIGKILL'); // commands the sandbox left behind
       }
       listening.reject(new Error(`sandbox ${reason} before listening`));
