@@ -57,3 +57,16 @@ describe('configuration', () => {
     assert.equal(formatDuration(1_500), '1500ms');
   });
 });
+
+describe('package-lock.json', () => {
+  test('records every optional platform package, so `npm ci` accepts it on any machine', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const lock = JSON.parse(await readFile(new URL('../../package-lock.json', import.meta.url), 'utf8')) as {
+      packages: Record<string, { optionalDependencies?: Record<string, string> }>;
+    };
+    const missing = Object.entries(lock.packages).flatMap(([key, entry]) =>
+      Object.keys(entry.optionalDependencies ?? {}).filter((name) => !lock.packages[`node_modules/${name}`] && !lock.packages[`${key}/node_modules/${name}`]),
+    );
+    assert.deepEqual(missing, [], 'run `node scripts/complete-lockfile.mjs`');
+  });
+});
