@@ -27,7 +27,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     await until(conversations, id, (info) => info.delivered === 1 && info.lastTurn !== undefined);
     await printReplies(conversations, id, print);
     print(`demo: now idle — the runtime is paused after ${DEMO_IDLE_DELAY_MS / 1000} s without activity`);
-    await until(conversations, id, (info) => info.status === 'STOPPED', 60_000);
+    const paused = await until(conversations, id, (info) => info.status === 'STOPPED', 60_000);
+    print(`demo: paused — status ${paused.status}, runtime ${paused.runtimeStatus}`);
     print('demo: sending a new message, which resumes the paused runtime');
     const second = await conversations.send(id, { text: 'echo "resumed at $(date -u +%H:%M:%S)"; ls -a | head -3' });
     await until(conversations, id, (info) => info.lastTurn?.messageId === second?.messageId);
@@ -52,10 +53,16 @@ async function printReplies(conversations: ConversationClient, id: string, print
   for (const line of text.trimEnd().split('\n')) print(`demo:   agent> ${line}`);
 }
 
-async function until(conversations: ConversationClient, id: string, predicate: (info: ConversationInfo) => boolean, timeoutMs = 30_000) {
+async function until(
+  conversations: ConversationClient,
+  id: string,
+  predicate: (info: ConversationInfo) => boolean,
+  timeoutMs = 30_000,
+): Promise<ConversationInfo> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (predicate(await conversations.info(id))) return;
+    const info = await conversations.info(id);
+    if (predicate(info)) return info;
     await sleep(100);
   }
   throw new Error(`demo: conversation ${id} did not reach the expected state within ${timeoutMs} ms`);
