@@ -3,6 +3,7 @@
 // change as the workflow reports it, with the link to its page in the Temporal UI.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConversationClient, ConversationInfo } from './client.js';
+import { isMessageFrom, messageText } from './runtime-api/index.js';
 
 export interface DemoOptions {
   readonly conversations: ConversationClient;
@@ -46,10 +47,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
 async function printReplies(conversations: ConversationClient, id: string, print: (line: string) => void): Promise<void> {
   const page = await conversations.events(id);
-  const last = page.items.filter((e) => e.kind === 'MessageEvent' && e.source === 'agent').at(-1) as
-    | { llm_message?: { content?: Array<{ text?: string }> } }
-    | undefined;
-  const text = last?.llm_message?.content?.map((part) => part.text ?? '').join('') ?? '';
+  const last = page.items.filter((event) => isMessageFrom(event, 'agent')).at(-1);
+  const text = last ? messageText(last) : '';
   for (const line of text.trimEnd().split('\n')) print(`demo:   agent> ${line}`);
 }
 

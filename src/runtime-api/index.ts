@@ -3,6 +3,7 @@
 export * from './errors.js';
 export * from './runtime-api-schemas.js';
 export * from './agent-server-schemas.js';
+export * from './events.js';
 export { RuntimeApiClient, RUNTIME_API_DEFAULTS } from './runtime-api-client.js';
 export type { RuntimeApiClientOptions } from './runtime-api-client.js';
 export { AgentServerClient, AGENT_SERVER_DEFAULTS, createAgentServerDispatcher } from './agent-server-client.js';

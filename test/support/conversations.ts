@@ -11,6 +11,7 @@ import { ConversationClient } from '../../src/client.js';
 import type { ConversationInfo, ConversationPolicy } from '../../src/client.js';
 import { createRuntimeApiServer } from '../../src/local-runtime/server.js';
 import type { RuntimeApiServer, RuntimeApiServerOptions } from '../../src/local-runtime/server.js';
+import { isMessageFrom, messageText } from '../../src/runtime-api/index.js';
 import type { AgentEvent, RuntimeApiClient } from '../../src/runtime-api/index.js';
 import { startTestWorker } from './temporal.js';
 import type { TestTemporal } from './temporal.js';
@@ -92,15 +93,12 @@ export async function allEvents(conversations: ConversationClient, conversationI
   return events;
 }
 
-const textOf = (event: AgentEvent) =>
-  ((event as { llm_message?: { content?: Array<{ text?: string }> } }).llm_message?.content ?? []).map((part) => part.text ?? '').join('');
-
 /** The agent's reply texts, in order, read through the runtime. */
 export async function agentReplies(conversations: ConversationClient, conversationId: string): Promise<string[]> {
-  return (await allEvents(conversations, conversationId)).filter((e) => e.kind === 'MessageEvent' && e.source === 'agent').map(textOf);
+  return (await allEvents(conversations, conversationId)).filter((e) => isMessageFrom(e, 'agent')).map(messageText);
 }
 
 /** The user messages the agent server received, in order. */
 export async function userMessages(conversations: ConversationClient, conversationId: string): Promise<string[]> {
-  return (await allEvents(conversations, conversationId)).filter((e) => e.kind === 'MessageEvent' && e.source === 'user').map(textOf);
+  return (await allEvents(conversations, conversationId)).filter((e) => isMessageFrom(e, 'user')).map(messageText);
 }
