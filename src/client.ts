@@ -119,7 +119,6 @@ export class ConversationClient {
     const input = this.#message(message);
     try {
       if (mode === 'signal') {
-        await this.#assertOpen(handle);
         await handle.signal(sendMessageSignal, input);
         return undefined;
       }
@@ -217,7 +216,6 @@ export class ConversationClient {
   async #signal(conversationId: string, send: (handle: WorkflowHandle) => Promise<void>): Promise<void> {
     const handle = this.#handle(conversationId);
     try {
-      await this.#assertOpen(handle);
       await send(handle);
     } catch (error) {
       await this.#translate(conversationId, error);
@@ -238,9 +236,4 @@ export class ConversationClient {
     return translateClientError(conversationId, error);
   }
 
-  /** Signals to a closed run would fail with a bare not-found; say "closed" instead. */
-  async #assertOpen(handle: WorkflowHandle): Promise<void> {
-    const description = await handle.describe();
-    if (description.status.name !== 'RUNNING') throw new ConversationClosedError(handle.workflowId);
-  }
 }

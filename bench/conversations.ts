@@ -1,0 +1,134 @@
+// Benchmark of the conversation manager, end to end on one machine: private in-memory
+// Temporal dev servers, the local Runtime API (inproc sandboxes, in this process) and
+// workers with the real activities. It measures, in one run:
+//   1. start → ready through the workflow vs the same activities called directly;
+//   2. signal → delivered with many live conversations;
+//   3. the worker's resident memory with many idle conversations.
+// Besides the project as it is ("baseline") it measures proposed changes that need no
+// src edit: server flags, eager workflow start, update-with-start, and local activities
+// (through a bench-only workflow bundle).
+// Run: npx tsx bench/conversations.ts   (ITERATIONS=20 LIVE=100 IDLE=1000 to change sizes,
+// PARTS=1,3 to run only some parts)
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import type { RunningDevServer } from '../src/temporal/dev-server.js';
+import { measureIdleMemory } from './support/idle-memory.js';
+import { printMemory, printSignals, printStartToReady } from './support/report.js';
+import { buildBundle, startRuntimeApi, startTemporal, withLanes } from './support/setup.js';
+import type { RuntimeApi } from './support/setup.js';
+import { measureSignals, provision } from './support/signal-latency.js';
+import type { Round, SignalSample } from './support/signal-latency.js';
+import { directVariant, interleave, updateWithStartVariant, workflowVariant } from './support/start-ready.js';
+import type { ReadyVariant } from './support/start-ready.js';
+import { mapLimit } from './support/stats.js';
+
+const ITERATIONS = Number(process.env.ITERATIONS ?? 20);
+const LIVE = Number(process.env.LIVE ?? 100);
+const IDLE = Number(process.env.IDLE ?? 1000);
+const PARTS = new Set((process.env.PARTS ?? '1,2,3').split(',').map((p) => p.trim()));
+const ROUNDS: Round[] = [
+  // 100 ms apart: each turn (~50 ms) has ended before the next message, so nothing overlaps.
+  { kind: 'isolated (100 ms apart)', gapMs: 100 },
+  { kind: 'spread (20 ms apart)', gapMs: 20 },
+  { kind: 'spread (5 ms apart)', gapMs: 5 },
+  { kind: 'burst (all at once)', gapMs: 0 },
+];
+/**
+ * The dev server has one history shard, whose transfer queue (which hands every workflow
+ * and activity task to matching) is read at most 20 times a second by default: past a
+ * burst of about 10, each task waits up to 50 ms.
+ */
+const FAST_QUEUE = { 'history.transferProcessorMaxPollRPS': 1000 };
+const TUNED = { ...FAST_QUEUE, 'system.enableActivityEagerExecution': true, 'system.enableEagerWorkflowStart': true };
+const HERE = 'in-process' as const;
+const CHILD = 'child process' as const;
+
+type Servers = Record<'plain' | 'fast' | 'tuned', RunningDevServer>;
+type Bundles = Record<'plain' | 'local2' | 'local4', string>;
+
+async function startToReady(runtime: RuntimeApi, servers: Servers, bundles: Bundles): Promise<void> {
+  const { plain, fast, tuned } = servers;
+  const specs = {
+    base: { temporal: plain, bundlePath: bundles.plain, where: HERE },
+    child: { temporal: plain, bundlePath: bundles.plain, where: CHILD },
+    fast: { temporal: fast, bundlePath: bundles.plain, where: HERE },
+    tuned: { temporal: tuned, bundlePath: bundles.plain, where: HERE },
+    local2: { temporal: tuned, bundlePath: bundles.local2, where: HERE },
+    local4: { temporal: tuned, bundlePath: bundles.local4, where: HERE },
+  };
+  await withLanes(runtime, specs, async (l) => {
+    const rows: Array<[string, string, ReadyVariant]> = [
+      ['direct', 'direct: same activities, no Temporal', directVariant('direct', runtime.wired.activities)],
+      ['baseline', 'workflow, worker in this process', workflowVariant('baseline', l.base!.conversations)],
+      ['child', 'workflow, worker in a child process', workflowVariant('child', l.child!.conversations)],
+      ['fastQ', '+ transfer queue poll rate (server flag)', workflowVariant('fastQ', l.fast!.conversations)],
+      ['eagerAct', '+ eager activity dispatch (server flag)', workflowVariant('eagerAct', l.tuned!.conversations)],
+      ['eagerStart', '  + eager workflow start', workflowVariant('eagerStart', l.tuned!.eagerConversations!)],
+      ['updStart', '  + update-with-start (no eager start)', updateWithStartVariant('updStart', l.tuned!.conversations, l.tuned!.worker.taskQueue)],
+      ['LA2', '  + eager start, 2 local activities', workflowVariant('LA2', l.local2!.eagerConversations!)],
+      ['LA3', '  + eager start, 3 local activities', workflowVariant('LA3', l.local4!.eagerConversations!)],
+      ['LA3+upd', '  + update-with-start, 3 local activities', updateWithStartVariant('LA3+upd', l.local4!.conversations, l.local4!.worker.taskQueue)],
+    ];
+    printStartToReady(rows, await interleave(rows.map(([, , variant]) => variant), ITERATIONS), ITERATIONS);
+  });
+}
+
+async function signalToDelivered(runtime: RuntimeApi, servers: Servers, bundles: Bundles): Promise<void> {
+  const specs = {
+    'baseline, worker in a child process': { temporal: servers.plain, bundlePath: bundles.plain, where: CHILD },
+    'baseline, worker in this process': { temporal: servers.plain, bundlePath: bundles.plain, where: HERE },
+    '+ transfer queue poll rate (server flag)': { temporal: servers.fast, bundlePath: bundles.plain, where: CHILD },
+    '  + eager activity dispatch': { temporal: servers.tuned, bundlePath: bundles.plain, where: CHILD },
+    '  + eager dispatch, deliverMessage local': { temporal: servers.tuned, bundlePath: bundles.local4, where: CHILD },
+  };
+  const results = new Map<string, Map<string, SignalSample[]>>();
+  await withLanes(runtime, specs, async (lanes) => {
+    for (const [label, lane] of Object.entries(lanes)) {
+      const ids = await provision(lane.conversations, LIVE, `bench-live-${lane.worker.taskQueue}`);
+      results.set(label, await measureSignals(lane.conversations, ids, ROUNDS));
+      await mapLimit(ids, 25, async (id) => {
+        await lane.conversations.close(id);
+        await lane.conversations.result(id);
+      });
+    }
+  });
+  printSignals(results, LIVE);
+}
+
+async function main(): Promise<void> {
+  const began = performance.now();
+  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+  console.log(`conversation benchmark — node ${process.version}, ${cpus().length} CPUs, load average ${load()}\n`);
+  const cleanups: Array<() => Promise<unknown>> = [];
+  try {
+    const scratch = await mkdtemp(path.join(tmpdir(), 'bench-conversations-'));
+    cleanups.push(() => rm(scratch, { recursive: true, force: true }));
+    const [plain, local2, local4] = await Promise.all([
+      buildBundle(scratch),
+      buildBundle(scratch, ['ensureRuntime', 'createAgentConversation']),
+      buildBundle(scratch, ['ensureRuntime', 'waitUntilAlive', 'createAgentConversation', 'deliverMessage']),
+    ]);
+    const servers = {} as Servers;
+    for (const [name, flags] of [['plain', undefined], ['fast', FAST_QUEUE], ['tuned', TUNED]] as const) {
+      servers[name] = await startTemporal(flags);
+      cleanups.push(() => servers[name].stop());
+    }
+    const runtime = await startRuntimeApi({ startDelayMs: 150 });
+    cleanups.push(() => runtime.close());
+    const bundles = { plain, local2, local4 };
+
+    if (PARTS.has('1')) await startToReady(runtime, servers, bundles);
+    if (PARTS.has('2')) await signalToDelivered(runtime, servers, bundles);
+    if (PARTS.has('3')) {
+      const spec = { idle: { temporal: servers.plain, bundlePath: plain, where: CHILD } };
+      const memory = await withLanes(runtime, spec, ({ idle }) => measureIdleMemory(idle!.conversations, idle!.worker, IDLE, 'bench-idle'));
+      printMemory(memory);
+    }
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error(`cleanup: ${String(error)}`));
+  }
+  console.log(`\ntotal benchmark time ${((performance.now() - began) / 1000).toFixed(0)} s; load average now ${load()}`);
+}
+
+await main();

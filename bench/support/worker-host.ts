@@ -1,0 +1,116 @@
+// The benchmark's worker: the project's worker (createWorker, real activities wired by
+// buildActivities) either in this process or in a child process of its own, so its
+// memory can be read apart from the Runtime API and the client.
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { buildActivities } from '../../src/activities/wiring.js';
+import { createWorker } from '../../src/worker.js';
+
+export interface WorkerSettings {
+  readonly address: string;
+  readonly namespace: string;
+  readonly taskQueue: string;
+  readonly runtimeApiUrl: string;
+  readonly runtimeApiKey: string;
+  /** A workflow bundle built once for every worker. */
+  readonly bundlePath: string;
+}
+
+export interface WorkerHost {
+  readonly where: 'in-process' | 'child process';
+  readonly taskQueue: string;
+  /** Only for an in-process worker: a client on it can request eager workflow starts. */
+  readonly connection?: NativeConnection;
+  /** The worker process's memory after a forced GC. */
+  memory(): Promise<{ rss: number; heapUsed: number }>;
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/** Runs the worker here; `stop` drains it and closes its connections. */
+export async function runWorker(settings: WorkerSettings) {
+  // As installTemporalRuntime does, but core logs only errors too: a local activity's
+  // heartbeat() (the waitUntilAlive experiment) makes core warn on every call.
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [], telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+    runtimeInstalled = true;
+  }
+  const wired = buildActivities({ runtimeApiUrl: settings.runtimeApiUrl, runtimeApiKey: settings.runtimeApiKey });
+  const connection = await NativeConnection.connect({ address: settings.address });
+  const worker = await createWorker({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+    activities: wired.activities,
+    workflowBundle: { codePath: settings.bundlePath },
+  });
+  const running = worker.run();
+  return {
+    connection,
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await wired.close();
+      await connection.close();
+    },
+  };
+}
+
+export const memoryNow = () => {
+  globalThis.gc?.();
+  const { rss, heapUsed } = process.memoryUsage();
+  return { rss, heapUsed };
+};
+
+export async function startInprocWorker(settings: WorkerSettings): Promise<WorkerHost> {
+  const running = await runWorker(settings);
+  return { where: 'in-process', taskQueue: settings.taskQueue, connection: running.connection, memory: async () => memoryNow(), stop: running.stop };
+}
+
+type ChildMessage = { type: 'ready' } | { type: 'memory'; rss: number; heapUsed: number } | { type: 'failed'; error: string };
+
+export async function startChildWorker(settings: WorkerSettings): Promise<WorkerHost> {
+  const child = fork(fileURLToPath(new URL('./worker-child.ts', import.meta.url)), [], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    env: { ...process.env, BENCH_WORKER: JSON.stringify(settings) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = once(child, 'exit');
+  const first = await nextMessage(child);
+  if (first.type !== 'ready') {
+    child.kill('SIGKILL');
+    throw new Error(`worker child did not start: ${first.type === 'failed' ? first.error : first.type}`);
+  }
+  return {
+    where: 'child process',
+    taskQueue: settings.taskQueue,
+    memory: async () => {
+      const reply = nextMessage(child);
+      child.send({ type: 'memory' });
+      const message = await reply;
+      if (message.type !== 'memory') throw new Error(`unexpected reply from worker child: ${message.type}`);
+      return { rss: message.rss, heapUsed: message.heapUsed };
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.send({ type: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function nextMessage(child: ChildProcess): Promise<ChildMessage> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`worker child exited (${code})`));
+    child.once('exit', onExit);
+    child.once('message', (message: ChildMessage) => {
+      child.off('exit', onExit);
+      resolve(message);
+    });
+  });
+}
