@@ -4,15 +4,17 @@
 //   1. start → ready through the workflow vs the same activities called directly;
 //   2. signal → delivered with many live conversations;
 //   3. the worker's resident memory with many idle conversations.
-// Besides the project as it is ("baseline") it measures proposed changes that need no
-// src edit: server flags, eager workflow start, update-with-start, and local activities
-// (through a bench-only workflow bundle).
+// "baseline" is a dev server with no flags; the "+ transfer queue poll rate" lanes run with
+// the flag the project's embedded server sets (npm start, npm test). Further lanes measure
+// changes not made in src: eager dispatch and start, update-with-start, and local
+// activities (through a bench-only workflow bundle).
 // Run: npx tsx bench/conversations.ts   (ITERATIONS=20 LIVE=100 IDLE=1000 to change sizes,
 // PARTS=1,3 to run only some parts)
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunningDevServer } from '../src/temporal/dev-server.js';
+import { EMBEDDED_DYNAMIC_CONFIG } from '../src/temporal/server.js';
 import { measureIdleMemory } from './support/idle-memory.js';
 import { printMemory, printSignals, printStartToReady } from './support/report.js';
 import { buildBundle, startRuntimeApi, startTemporal, withLanes } from './support/setup.js';
@@ -39,7 +41,7 @@ const ROUNDS: Round[] = [
  * and activity task to matching) is read at most 20 times a second by default: past a
  * burst of about 10, each task waits up to 50 ms.
  */
-const FAST_QUEUE = { 'history.transferProcessorMaxPollRPS': 1000 };
+const FAST_QUEUE = EMBEDDED_DYNAMIC_CONFIG; // what `npm start` and `npm test` run with
 const TUNED = { ...FAST_QUEUE, 'system.enableActivityEagerExecution': true, 'system.enableEagerWorkflowStart': true };
 const HERE = 'in-process' as const;
 const CHILD = 'child process' as const;
@@ -62,7 +64,7 @@ async function startToReady(runtime: RuntimeApi, servers: Servers, bundles: Bund
       ['direct', 'direct: same activities, no Temporal', directVariant('direct', runtime.wired.activities)],
       ['baseline', 'workflow, worker in this process', workflowVariant('baseline', l.base!.conversations)],
       ['child', 'workflow, worker in a child process', workflowVariant('child', l.child!.conversations)],
-      ['fastQ', '+ transfer queue poll rate (server flag)', workflowVariant('fastQ', l.fast!.conversations)],
+      ['fastQ', '+ transfer queue poll rate (npm start default)', workflowVariant('fastQ', l.fast!.conversations)],
       ['eagerAct', '+ eager activity dispatch (server flag)', workflowVariant('eagerAct', l.tuned!.conversations)],
       ['eagerStart', '  + eager workflow start', workflowVariant('eagerStart', l.tuned!.eagerConversations!)],
       ['updStart', '  + update-with-start (no eager start)', updateWithStartVariant('updStart', l.tuned!.conversations, l.tuned!.worker.taskQueue)],
@@ -78,7 +80,7 @@ async function signalToDelivered(runtime: RuntimeApi, servers: Servers, bundles:
   const specs = {
     'baseline, worker in a child process': { temporal: servers.plain, bundlePath: bundles.plain, where: CHILD },
     'baseline, worker in this process': { temporal: servers.plain, bundlePath: bundles.plain, where: HERE },
-    '+ transfer queue poll rate (server flag)': { temporal: servers.fast, bundlePath: bundles.plain, where: CHILD },
+    '+ transfer queue poll rate (npm start default)': { temporal: servers.fast, bundlePath: bundles.plain, where: CHILD },
     '  + eager activity dispatch': { temporal: servers.tuned, bundlePath: bundles.plain, where: CHILD },
     '  + eager dispatch, deliverMessage local': { temporal: servers.tuned, bundlePath: bundles.local4, where: CHILD },
   };
