@@ -9,7 +9,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { ConversationClosedError, translateClientError } from './client-errors.js';
 import { agentConversationIdFor } from './activities/agent.js';
 import { AgentServerClient } from './runtime-api/index.js';
-import type { EventPage, RuntimeApiClient } from './runtime-api/index.js';
+import type { AgentEvent, EventPage, RuntimeApiClient } from './runtime-api/index.js';
 import type { ConversationResult, conversationWorkflow } from './workflows/conversation.js';
 import { closeSignal, infoQuery, pauseSignal, resumeSignal, sendMessageSignal, sendMessageUpdate, waitUntilReadyUpdate } from './workflows/messages.js';
 import type { MessageAck, SendMessageInput } from './workflows/messages.js';
@@ -201,6 +201,18 @@ export class ConversationClient {
     } finally {
       await agent.close();
     }
+  }
+
+  /** Every event of the conversation, following the page cursor to the end. */
+  async allEvents(conversationId: string): Promise<AgentEvent[]> {
+    const events: AgentEvent[] = [];
+    let pageId: string | undefined;
+    do {
+      const page = await this.events(conversationId, { pageId });
+      events.push(...page.items);
+      pageId = page.next_page_id ?? undefined;
+    } while (pageId);
+    return events;
   }
 
   #handle(conversationId: string): WorkflowHandle<typeof conversationWorkflow> {

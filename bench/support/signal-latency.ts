@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConversationClient } from '../../src/client.js';
-import type { AgentEvent } from '../../src/runtime-api/index.js';
+import { isMessageFrom, messageText } from '../../src/runtime-api/index.js';
 import { timeline, wallNow } from './history.js';
 import { mapLimit } from './stats.js';
 
@@ -94,13 +94,13 @@ async function untilTurnsEnded(conversations: ConversationClient, sent: readonly
 }
 
 async function samplesOf(conversations: ConversationClient, conversationId: string, sent: readonly Sent[]): Promise<Array<SignalSample & { round: number }>> {
-  const events = await allEvents(conversations, conversationId);
+  const events = await conversations.allEvents(conversationId);
   const t = timeline((await conversations.temporal.workflow.getHandle(conversationId).fetchHistory()).events ?? []);
   const deliveries = t.activities.filter((a) => a.type === 'deliverMessage');
   return [...sent]
     .sort((a, b) => a.round - b.round)
     .map((s, k) => {
-      const recorded = events.find((e) => e.kind === 'MessageEvent' && e.source === 'user' && textOf(e) === s.text);
+      const recorded = events.find((e) => isMessageFrom(e, 'user') && messageText(e) === s.text);
       if (!recorded) throw new Error(`${conversationId}: message of round ${s.round} was not recorded by the agent server`);
       const recordedAt = Date.parse(recorded.timestamp);
       // The k-th signal, the workflow task that took it and the k-th delivery belong together.
@@ -117,17 +117,3 @@ async function samplesOf(conversations: ConversationClient, conversationId: stri
       return { round: s.round, latencyMs: recordedAt - s.sentAt, phases };
     });
 }
-
-async function allEvents(conversations: ConversationClient, conversationId: string): Promise<AgentEvent[]> {
-  const events: AgentEvent[] = [];
-  let pageId: string | undefined;
-  do {
-    const page = await conversations.events(conversationId, { pageId });
-    events.push(...page.items);
-    pageId = page.next_page_id ?? undefined;
-  } while (pageId);
-  return events;
-}
-
-const textOf = (event: AgentEvent) =>
-  ((event as { llm_message?: { content?: Array<{ text?: string }> } }).llm_message?.content ?? []).map((part) => part.text ?? '').join('');

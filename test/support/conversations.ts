@@ -12,7 +12,7 @@ import type { ConversationInfo, ConversationPolicy } from '../../src/client.js';
 import { createRuntimeApiServer } from '../../src/local-runtime/server.js';
 import type { RuntimeApiServer, RuntimeApiServerOptions } from '../../src/local-runtime/server.js';
 import { isMessageFrom, messageText } from '../../src/runtime-api/index.js';
-import type { AgentEvent, RuntimeApiClient } from '../../src/runtime-api/index.js';
+import type { RuntimeApiClient } from '../../src/runtime-api/index.js';
 import { startTestWorker } from './temporal.js';
 import type { TestTemporal } from './temporal.js';
 
@@ -81,24 +81,12 @@ export async function waitForInfo(
   throw new Error(`condition not reached within ${timeoutMs} ms; last info: ${JSON.stringify(last)}`);
 }
 
-/** All of the agent server's events for the conversation, following the page cursor. */
-export async function allEvents(conversations: ConversationClient, conversationId: string): Promise<AgentEvent[]> {
-  const events: AgentEvent[] = [];
-  let pageId: string | undefined;
-  do {
-    const page = await conversations.events(conversationId, { pageId });
-    events.push(...page.items);
-    pageId = page.next_page_id ?? undefined;
-  } while (pageId);
-  return events;
-}
-
 /** The agent's reply texts, in order, read through the runtime. */
 export async function agentReplies(conversations: ConversationClient, conversationId: string): Promise<string[]> {
-  return (await allEvents(conversations, conversationId)).filter((e) => isMessageFrom(e, 'agent')).map(messageText);
+  return (await conversations.allEvents(conversationId)).filter((e) => isMessageFrom(e, 'agent')).map(messageText);
 }
 
 /** The user messages the agent server received, in order. */
 export async function userMessages(conversations: ConversationClient, conversationId: string): Promise<string[]> {
-  return (await allEvents(conversations, conversationId)).filter((e) => isMessageFrom(e, 'user')).map(messageText);
+  return (await conversations.allEvents(conversationId)).filter((e) => isMessageFrom(e, 'user')).map(messageText);
 }
