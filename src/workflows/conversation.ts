@@ -78,7 +78,9 @@ async function serve(state: ConversationState, acts: WorkflowActivities): Promis
       await deliverNext(state, acts, recoveries);
       continue;
     }
-    const woke = await condition(() => hasWork(state), quietTimeLeft(state));
+    // Named so the timer reads as "idle" or "retention" in the Temporal UI's timeline.
+    const summary = state.status === 'RUNNING' ? 'idle: pause the runtime' : 'retention: stop the runtime';
+    const woke = await condition(() => hasWork(state), quietTimeLeft(state), { summary });
     if (woke) continue;
     if (state.status === 'RUNNING') await pauseRuntime(state, acts);
     else return stopRuntime(state, acts);
