@@ -68,11 +68,10 @@ async function followTurn(state: ConversationState, acts: WorkflowActivities, me
     state.executionStatus = outcome.executionStatus;
     state.lastTurn = { messageId, executionStatus: outcome.executionStatus, durationMs: outcome.durationMs, interrupted: false };
   } catch (error) {
-    if (!isCancellation(error) || !interrupted) {
-      if (isCancellation(error)) throw error;
-      // The runtime failed mid-turn; the next delivery finds out and recovers it.
-      state.lastError = describeFailure(error);
-    }
+    // Only our own interruption may cancel the turn quietly; the workflow's cancellation goes on up.
+    if (isCancellation(error) && !interrupted) throw error;
+    // The runtime failed mid-turn; the next delivery finds out and recovers it.
+    if (!isCancellation(error)) state.lastError = describeFailure(error);
     state.lastTurn = { messageId, executionStatus: state.executionStatus ?? 'unknown', durationMs: Date.now() - startedAt, interrupted };
   }
   state.lastActivityAt = Date.now();

@@ -18,19 +18,12 @@ export class InvalidInputError extends Error {
   }
 }
 
-export function validateConversationId(id: unknown): string {
-  if (typeof id !== 'string' || !CONVERSATION_ID_PATTERN.test(id)) {
-    throw new InvalidInputError(
-      'conversationId',
-      `invalid conversation ID ${JSON.stringify(id)}: use 1-128 characters of letters, digits, '.', '_' or '-'`,
-    );
-  }
-  return id;
-}
+export const validateConversationId = (id: unknown): string => validateId(id, 'conversationId', 'conversation ID');
+export const validateUserId = (id: unknown): string => validateId(id, 'userId', 'user ID');
 
-export function validateUserId(id: unknown): string {
+function validateId(id: unknown, field: string, label: string): string {
   if (typeof id !== 'string' || !CONVERSATION_ID_PATTERN.test(id)) {
-    throw new InvalidInputError('userId', `invalid user ID ${JSON.stringify(id)}: use 1-128 characters of letters, digits, '.', '_' or '-'`);
+    throw new InvalidInputError(field, `invalid ${label} ${JSON.stringify(id)}: use 1-128 characters of letters, digits, '.', '_' or '-'`);
   }
   return id;
 }
