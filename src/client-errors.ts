@@ -50,13 +50,5 @@ export function translateClientError(conversationId: string, error: unknown): ne
         throw new ProvisioningFailedError(conversationId, failure.message, { cause: error });
     }
   }
-  if (isCompletedWorkflowError(error)) throw new ConversationClosedError(conversationId, { cause: error });
   throw error;
-}
-
-/** The server answers an update to a closed run with NOT_FOUND "workflow execution already completed". */
-function isCompletedWorkflowError(error: unknown): boolean {
-  const grpc = error as { code?: number; details?: string; cause?: { code?: number; details?: string } };
-  const details = grpc.details ?? grpc.cause?.details ?? '';
-  return /already completed/i.test(details);
 }
