@@ -12,11 +12,3 @@ export function parseDuration(text: string): number | undefined {
   const [, amount, unit] = match as unknown as [string, string, keyof typeof UNIT_MS];
   return Math.round(Number(amount) * UNIT_MS[unit]);
 }
-
-/** Formats milliseconds in the largest unit that divides them exactly: 1_200_000 → '20m'. */
-export function formatDuration(ms: number): string {
-  for (const unit of ['d', 'h', 'm', 's'] as const) {
-    if (ms >= UNIT_MS[unit] && ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
-  }
-  return `${ms}ms`;
-}

@@ -34,8 +34,4 @@ export class SessionKeyCache {
     // The runtime is not the session's current one; callers get a 401/404 and recover.
     return undefined;
   }
-
-  get size(): number {
-    return this.#keys.size;
-  }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, configSchema, describeConfig, loadConfig } from '../../src/config.js';
-import { formatDuration, parseDuration } from '../../src/durations.js';
+import { parseDuration } from '../../src/durations.js';
 
 describe('configuration', () => {
   test('defaults give the embedded setup with the documented timeouts', () => {
@@ -48,13 +48,11 @@ describe('configuration', () => {
     for (const { name } of describeConfig()) assert.ok(readme.includes(`| \`${name}\` |`), `README lacks ${name}`);
   });
 
-  test('durations round-trip between text and milliseconds', () => {
+  test('durations are parsed from text into milliseconds', () => {
     assert.equal(parseDuration('150ms'), 150);
     assert.equal(parseDuration('1.5s'), 1500);
     assert.equal(parseDuration('7d'), 604_800_000);
     assert.equal(parseDuration('7 days'), undefined);
-    assert.equal(formatDuration(1_200_000), '20m');
-    assert.equal(formatDuration(1_500), '1500ms');
   });
 });
 
