@@ -2,7 +2,8 @@
 // that kill whole process trees, the output cap, and freezing with signalCommands.
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { processAlive, readPid, sleep, startTestServer, waitFor } from './support.js';
@@ -149,7 +150,8 @@ describe('process cleanup', () => {
 describe('signalCommands', () => {
   for (const mode of ['own', 'inherit'] as const) {
     test(`SIGSTOP freezes a command and SIGCONT resumes it ('${mode}' process group)`, async (t) => {
-      const { server, api, workspaceDir } = await startTestServer(t, { commandProcessGroup: mode, commandTimeoutMs: 2000 });
+      // Limits and waits are seconds apart, so scheduler delays on a busy machine cannot decide the outcome.
+      const { server, api, workspaceDir } = await startTestServer(t, { commandProcessGroup: mode, commandTimeoutMs: 3000 });
       const id = await api.create();
       await api.send(id, 'while true; do echo x >> tick.log; sleep 0.05; done');
       const file = join(workspaceDir, id, 'tick.log');
@@ -158,22 +160,33 @@ describe('signalCommands', () => {
       server.signalCommands('SIGSTOP');
       await sleep(150);
       const frozen = size();
-      await sleep(2200); // longer than the time limit: the limit is held while frozen
+      await sleep(3500); // longer than the time limit: the limit is held while frozen
       assert.equal(size(), frozen, 'no output while stopped');
       server.signalCommands('SIGCONT');
-      await waitFor(() => size() > frozen + 10, 2000, 'ticks after SIGCONT');
+      await waitFor(() => size() > frozen + 10, 10_000, 'ticks after SIGCONT');
       assert.equal(await api.status(id), 'running', 'not timed out while frozen');
-      await api.waitForStatus(id, 'idle', 5000);
+      await api.waitForStatus(id, 'idle', 15_000);
       assert.equal((await api.replies(id))[0]?.timed_out, true, 'the limit still applies to running time');
     });
   }
 
   test('a command started while frozen starts stopped, and runs on SIGCONT', async (t) => {
-    const { server, api, workspaceDir } = await startTestServer(t, { commandProcessGroup: 'own', commandTimeoutMs: 500 });
+    // A started-stopped shell has a socket for stdin, which makes bash read ~/.bashrc unless
+    // told not to: this one would outlast the time limit, as a slow `pyenv init` did on a busy machine.
+    const home = await mkdtemp(join(tmpdir(), 'sandbox-home-'));
+    await writeFile(join(home, '.bashrc'), 'sleep 100\n');
+    const savedHome = process.env['HOME'];
+    process.env['HOME'] = home;
+    t.after(async () => {
+      if (savedHome === undefined) delete process.env['HOME'];
+      else process.env['HOME'] = savedHome;
+      await rm(home, { recursive: true, force: true });
+    });
+    const { server, api, workspaceDir } = await startTestServer(t, { commandProcessGroup: 'own', commandTimeoutMs: 3000 });
     const id = await api.create();
     server.signalCommands('SIGSTOP');
     await api.send(id, 'echo ran > ran.txt');
-    await sleep(800); // longer than the time limit
+    await sleep(3500); // longer than the time limit
     assert.equal(existsSync(join(workspaceDir, id, 'ran.txt')), false, 'nothing ran while frozen');
     assert.equal(await api.status(id), 'running');
     server.signalCommands('SIGCONT');

@@ -43,6 +43,8 @@ export interface RunningCommand {
 /** How long a finished shell's output pipes may stay open, held by a background child. */
 const STREAM_GRACE_MS = 200;
 
+const NO_RC = ['--norc', '--noprofile'];
+
 /** Only these are passed on: the agent server's own secrets (SESSION_API_KEY, OH_*) never are. */
 const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'USER', 'LOGNAME'];
 
@@ -64,7 +66,12 @@ export function runCommand(spec: CommandSpec): RunningCommand {
     // Started stopped, the shell waits for a line on stdin and then becomes the command (same
     // pid). Unlike SIGSTOP after spawning, no step of the command can run first; unlike a
     // self-SIGSTOP, a go-ahead that comes early (a byte in a pipe) cannot be lost.
-    const args = spec.startStopped ? ['-c', 'read -r _; exec bash -c "$1"', 'bash', spec.command] : ['-c', spec.command];
+    // No startup files: bash reads ~/.bashrc when its stdin is a socket (node's 'pipe' is a
+    // socketpair), so a started-stopped command would otherwise run the host user's rc file,
+    // which is slow (pyenv init) or hangs, against the command's time limit.
+    const args = spec.startStopped
+      ? [...NO_RC, '-c', 'read -r _; exec bash --norc --noprofile -c "$1"', 'bash', spec.command]
+      : [...NO_RC, '-c', spec.command];
     child = spawn('bash', args, {
       cwd: spec.cwd,
       env: commandEnvironment(spec.tag),
