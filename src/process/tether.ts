@@ -29,9 +29,13 @@ export interface TetheredChild {
 }
 
 export function spawnTethered(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): TetheredChild {
-  const child = spawn('bash', ['-c', WRAPPER, 'tether', command, ...args], {
+  // No startup files: bash runs ~/.bashrc when its stdin is a socket (node's 'pipe' is a
+  // socketpair) as if started by rshd, and $BASH_ENV in any non-interactive shell. A user's
+  // rc file that is slow or hangs (a `pyenv rehash` waiting on a lock) must not delay start-up.
+  const { BASH_ENV: _bashEnv, ENV: _env, ...env } = options.env ?? process.env;
+  const child = spawn('bash', ['--norc', '--noprofile', '-c', WRAPPER, 'tether', command, ...args], {
     cwd: options.cwd,
-    env: options.env ?? process.env,
+    env,
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   });
