@@ -11,6 +11,8 @@ export const ActivityErrorType = {
   RuntimeUnavailable: 'RuntimeUnavailableError',
   /** Not alive within the init timeout. */
   RuntimeInitTimeout: 'RuntimeInitTimeoutError',
+  /** The runtime vanished while we waited for it: provision another. */
+  RuntimeGone: 'RuntimeGoneError',
 } as const;
 
 /** Raised by the conversation workflow (the failures its callers see). */

@@ -1,22 +1,47 @@
 // Activities on the agent server (data plane) inside a runtime: create the agent
-// conversation, deliver a user message, follow the turn it starts, delete it on close.
-// Each call looks up the runtime's session key in the worker-side cache.
+// conversation, deliver a user message exactly once, follow the turn it starts,
+// interrupt it, delete the conversation on close. Each call looks up the runtime's
+// session key in the worker-side cache.
+//
+// The real agent server has no idempotency on posted messages, so delivery never relies
+// on it: before posting, the activity counts the user messages the agent already holds
+// and compares that with what the workflow knows it delivered. A retry after a lost
+// answer (or after a worker died mid-call) finds the message there and only makes sure
+// it runs.
 import { createHash } from 'node:crypto';
-import { cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
-import { AgentServerClient, TURN_ENDED_STATUSES, UnauthorizedError } from '../runtime-api/index.js';
+import { cancellationSignal, log, sleep } from '@temporalio/activity';
+import { AgentServerClient, UnauthorizedError } from '../runtime-api/index.js';
+import type { RunOutcome } from '../runtime-api/index.js';
 import type { ActivityDeps } from './deps.js';
+import { lastProgress, progress } from './heartbeats.js';
 import type { RuntimeRef } from './runtime.js';
+import { followTurn } from './turns.js';
+import type { TurnOutcome } from './turns.js';
 
-/** How long a turn may take to show any sign of starting before an ended status is believed. */
-const TURN_START_GRACE_MS = 10_000;
+export type { TurnOutcome } from './turns.js';
+
+const USER_MESSAGES = { kind: 'MessageEvent', source: 'user' } as const;
+/** Backoff between /run attempts while the agent server has no run capacity (429). */
+const CAPACITY_RETRY_MS = { first: 500, max: 10_000 } as const;
 
 export interface AgentRef extends RuntimeRef {
   readonly agentConversationId: string;
 }
 
-export interface TurnOutcome {
-  readonly executionStatus: string;
-  readonly durationMs: number;
+export interface DeliveryInput extends AgentRef {
+  readonly messageId: string;
+  readonly text: string;
+  /** User messages the workflow knows this agent conversation held before this one. */
+  readonly userMessagesBefore: number;
+}
+
+export interface Delivery {
+  /** User messages the agent conversation holds now, this one included. */
+  readonly userMessages: number;
+  /** An earlier attempt had already posted it: nothing was posted again. */
+  readonly alreadyPresent: boolean;
+  /** This message's event timestamp, verbatim as the server wrote it: the turn is read from here on. */
+  readonly since: string | undefined;
 }
 
 /** The agent server wants a UUID; derive one from the conversation ID (RFC 4122 v5) so re-creation is idempotent. */
@@ -45,56 +70,56 @@ export function agentActivities(deps: ActivityDeps) {
     }
   }
 
-  async function agentReacted(input: AgentRef): Promise<boolean> {
-    const page = await withAgent(input, (client) =>
-      client.searchEvents(input.agentConversationId, { sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal: cancellationSignal() }),
-    );
-    const newest = page.items[0];
-    return newest !== undefined && !(newest.kind === 'MessageEvent' && newest.source === 'user');
-  }
-
   return {
-    async createAgentConversation(input: RuntimeRef): Promise<{ agentConversationId: string; created: boolean }> {
+    /** Idempotent (the ID is derived from the conversation ID); also reports how many user messages it holds. */
+    async createAgentConversation(input: RuntimeRef): Promise<{ agentConversationId: string; created: boolean; userMessages: number }> {
       const agentConversationId = agentConversationIdFor(input.sessionId);
-      const { created } = await withAgent(input, (client) =>
-        client.createConversation({ agent: deps.agent, conversation_id: agentConversationId }, { signal: cancellationSignal() }),
-      );
-      return { agentConversationId, created };
+      const request = await deps.startRequest(input.sessionId, agentConversationId);
+      return withAgent(input, async (client) => {
+        const signal = cancellationSignal();
+        const { created } = await client.createConversation(request, { signal });
+        const userMessages = created ? 0 : await client.countEvents(agentConversationId, USER_MESSAGES, { signal });
+        return { agentConversationId, created, userMessages };
+      });
     },
 
-    /** Posts the message and starts the agent; the message ID is the Idempotency-Key, so a retry is a no-op. */
-    async deliverMessage(input: AgentRef & { messageId: string; text: string }): Promise<void> {
-      await withAgent(input, (client) =>
-        client.sendMessage(
-          input.agentConversationId,
-          { role: 'user', content: [{ type: 'text', text: input.text }], run: true },
-          { idempotencyKey: input.messageId, signal: cancellationSignal() },
-        ),
-      );
-    },
-
-    /**
-     * Follows execution_status until the turn ends. A status that is already "ended"
-     * right after delivery may predate the run, so it counts once the run was seen, or
-     * once the agent has reacted (the newest event is no longer the user's message), or
-     * after a grace period for an agent that never starts.
-     */
-    async awaitTurn(input: AgentRef): Promise<TurnOutcome> {
-      const startedAt = Date.now();
-      let seenRunning = false;
-      let delayMs = 10;
-      for (;;) {
-        const info = await withAgent(input, (client) => client.getConversation(input.agentConversationId, { signal: cancellationSignal() }));
-        const status = info.execution_status;
-        if (status === 'running') seenRunning = true;
-        const ended = (TURN_ENDED_STATUSES as readonly string[]).includes(status);
-        if (ended && (seenRunning || Date.now() - startedAt > TURN_START_GRACE_MS || (await agentReacted(input)))) {
-          return { executionStatus: status, durationMs: Date.now() - startedAt };
+    /** Posts the message unless the agent already holds it, and makes sure the agent runs on it. */
+    async deliverMessage(input: DeliveryInput): Promise<Delivery> {
+      const id = input.agentConversationId;
+      const signal = cancellationSignal();
+      // A retry trusts the count its first attempt posted on top of over the workflow's.
+      let baseline = lastProgress<{ baseline?: number }>()?.baseline ?? input.userMessagesBefore;
+      let posted = false;
+      return withAgent(input, async (client) => {
+        for (let wait: number = CAPACITY_RETRY_MS.first; ; wait = Math.min(wait * 2, CAPACITY_RETRY_MS.max)) {
+          const present = await client.countEvents(id, USER_MESSAGES, { signal });
+          if (present <= baseline) {
+            // Recorded before posting, so a retry after a lost answer still knows what "before" was.
+            baseline = present;
+            progress({ baseline });
+            const { runStarted } = await client.sendMessage(id, { role: 'user', content: [{ type: 'text', text: input.text }], run: true }, { signal });
+            posted = true;
+            if (runStarted) return delivered(client, id, present + 1, false);
+            continue; // 429: saved, but no run capacity; count again, then retry /run
+          }
+          if ((await runUnlessAnswered(client, id)) !== 'capacity-full') return delivered(client, id, present, !posted);
+          log.info('agent server has no run capacity; retrying /run', { messageId: input.messageId, waitMs: wait });
+          await sleep(wait);
         }
-        heartbeat({ status });
-        await sleep(delayMs);
-        delayMs = Math.min(delayMs * 1.5, 500);
-      }
+      });
+    },
+
+    /** Waits until this message's turn has ended (see turns.ts). */
+    async awaitTurn(input: AgentRef & { since?: string }): Promise<TurnOutcome> {
+      return withAgent(input, (client) => followTurn(client, input.agentConversationId, input.since, cancellationSignal()));
+    },
+
+    /** Stops a running turn at once (/interrupt; /pause on servers without it); false when the conversation is unknown. */
+    async interruptAgent(input: AgentRef): Promise<boolean> {
+      return withAgent(input, async (client) => {
+        const signal = cancellationSignal();
+        return (await client.interrupt(input.agentConversationId, { signal })) || (await client.pauseIfKnown(input.agentConversationId, { signal }));
+      });
     },
 
     /** Frees what the conversation holds in the runtime (tmux sessions, file handles); false when it was already gone. */
@@ -102,4 +127,23 @@ export function agentActivities(deps: ActivityDeps) {
       return withAgent(input, (client) => client.deleteConversation(input.agentConversationId, { signal: cancellationSignal() }));
     },
   };
+}
+
+/**
+ * The message is in the conversation; start a run unless one is running or the agent
+ * already answered it (a /run then would make the agent take another turn on its own).
+ */
+async function runUnlessAnswered(client: AgentServerClient, id: string): Promise<RunOutcome> {
+  const signal = cancellationSignal();
+  const info = await client.getConversation(id, { signal });
+  if (info.execution_status === 'running') return 'already-running';
+  const newest = await client.searchEvents(id, { sort_order: 'TIMESTAMP_DESC', limit: 20 }, { signal });
+  const lastReal = newest.items.find((event) => event.kind !== 'ConversationStateUpdateEvent');
+  if (lastReal && !(lastReal.kind === 'MessageEvent' && lastReal.source === 'user')) return 'already-running';
+  return client.run(id, { signal });
+}
+
+async function delivered(client: AgentServerClient, id: string, userMessages: number, alreadyPresent: boolean): Promise<Delivery> {
+  const newest = await client.searchEvents(id, { ...USER_MESSAGES, sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal: cancellationSignal() });
+  return { userMessages, alreadyPresent, since: newest.items[0]?.timestamp };
 }

@@ -1,7 +1,7 @@
 // What the activities are built from: injected clients and settings, so tests and the
 // worker wire real servers in one place and nothing is created at import time.
 import type { Dispatcher } from 'undici';
-import type { AgentSpec, RuntimeApiClient } from '../runtime-api/index.js';
+import type { RuntimeApiClient, StartConversationRequest } from '../runtime-api/index.js';
 import type { SessionKeyCache } from './session-keys.js';
 
 export interface ActivityDeps {
@@ -11,6 +11,8 @@ export interface ActivityDeps {
   readonly sessionKeys: SessionKeyCache;
   /** Image named in POST /start. */
   readonly runtimeImage: string;
-  /** The agent to create in each runtime; its LLM key comes from configuration, never from history. */
-  readonly agent: AgentSpec;
+  /** The `environment` sent in POST /start. */
+  readonly runtimeEnvironment: Readonly<Record<string, string>>;
+  /** The agent conversation to create in a runtime; secrets are resolved here, in the worker, never in history. */
+  startRequest(sessionId: string, agentConversationId: string): Promise<StartConversationRequest>;
 }

@@ -2,11 +2,12 @@
 import { agentActivities } from './agent.js';
 import type { ActivityDeps } from './deps.js';
 import { translated } from './failures.js';
+import { withHeartbeats } from './heartbeats.js';
 import { runtimeActivities } from './runtime.js';
 
 export function createActivities(deps: ActivityDeps) {
   const all = { ...runtimeActivities(deps), ...agentActivities(deps) };
-  return Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, translated(fn as (...args: unknown[]) => Promise<unknown>)])) as typeof all;
+  return Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, withHeartbeats(translated(fn as (...args: unknown[]) => Promise<unknown>))])) as typeof all;
 }
 
 export type ConversationActivities = ReturnType<typeof createActivities>;

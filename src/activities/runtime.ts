@@ -1,12 +1,13 @@
 // Activities on the runtime (control plane): find or create the conversation's runtime,
 // wait until it is alive, pause it, stop it. The session ID is the conversation ID, so
 // the Runtime API itself can tell us which runtime a conversation already has.
-import { activityInfo, cancellationSignal, heartbeat, log, sleep } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, log, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { AgentServerClient, TERMINAL_POD_STATUSES } from '../runtime-api/index.js';
+import { AgentServerClient, BadRequestError, NotFoundError, TERMINAL_POD_STATUSES } from '../runtime-api/index.js';
 import type { PodStatus } from '../runtime-api/index.js';
 import type { ActivityDeps } from './deps.js';
 import { ActivityErrorType } from '../failure-types.js';
+import { progress } from './heartbeats.js';
 
 export interface RuntimeRef {
   readonly sessionId: string;
@@ -24,7 +25,7 @@ export function runtimeActivities(deps: ActivityDeps) {
 
   async function start(sessionId: string): Promise<EnsuredRuntime> {
     const started = await runtimeApi.start(
-      { image: deps.runtimeImage, session_id: sessionId, environment: {} },
+      { image: deps.runtimeImage, session_id: sessionId, environment: { ...deps.runtimeEnvironment } },
       { signal: cancellationSignal() },
     );
     sessionKeys.remember(sessionId, started.runtime_id, started.session_api_key);
@@ -61,7 +62,17 @@ export function runtimeActivities(deps: ActivityDeps) {
       let delayMs = 100;
       let lastStatus: PodStatus | string = 'unknown';
       for (;;) {
-        const runtime = await runtimeApi.getRuntime(input.runtimeId, { signal: cancellationSignal() });
+        let runtime;
+        try {
+          runtime = await runtimeApi.getRuntime(input.runtimeId, { signal: cancellationSignal() });
+        } catch (error) {
+          // Gone (the Runtime API restarted, or someone stopped it): provisioning starts another.
+          if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(`runtime ${input.runtimeId} is gone`, ActivityErrorType.RuntimeGone);
+          // A 5xx, a refused connection or a timeout is a reading we did not get: keep waiting.
+          if (!isRetryable(error) || cancellationSignal().aborted) throw error;
+          log.warn('runtime status unreadable; still waiting', { runtimeId: input.runtimeId, error: String(error) });
+          runtime = { pod_status: 'unreadable', restart_reasons: [] as string[] };
+        }
         lastStatus = runtime.pod_status;
         if ((TERMINAL_POD_STATUSES as readonly string[]).includes(lastStatus)) {
           throw ApplicationFailure.nonRetryable(
@@ -74,7 +85,7 @@ export function runtimeActivities(deps: ActivityDeps) {
         // runtime gets the whole init timeout, not up to one backoff step less.
         const left = deadline - Date.now();
         if (left <= 0) break;
-        heartbeat({ startedAt, podStatus: lastStatus });
+        progress({ startedAt, podStatus: lastStatus });
         await sleep(Math.min(delayMs, left));
         delayMs = Math.min(delayMs * 1.5, 2_000);
       }
@@ -84,13 +95,30 @@ export function runtimeActivities(deps: ActivityDeps) {
       );
     },
 
-    async pauseRuntime(input: { runtimeId: string }): Promise<void> {
-      await runtimeApi.pause(input.runtimeId, { signal: cancellationSignal() });
+    /**
+     * False when there was nothing to pause: the runtime is gone (404) or already stopped
+     * or failed (409). That is a state for the workflow to record, never an error.
+     */
+    async pauseRuntime(input: { runtimeId: string }): Promise<{ paused: boolean }> {
+      try {
+        await runtimeApi.pause(input.runtimeId, { signal: cancellationSignal() });
+        return { paused: true };
+      } catch (error) {
+        if (error instanceof NotFoundError || (error instanceof BadRequestError && error.status === 409)) {
+          log.info('nothing to pause: the runtime is gone', { runtimeId: input.runtimeId, status: error.status });
+          return { paused: false };
+        }
+        throw error;
+      }
     },
 
-    /** Idempotent: a runtime that is already gone counts as stopped. */
+    /** Idempotent: a runtime that is already gone (404) or stopped (409) counts as stopped. */
     async stopRuntime(input: { sessionId: string; runtimeId: string }): Promise<void> {
-      await runtimeApi.stop(input.runtimeId, { signal: cancellationSignal() });
+      try {
+        await runtimeApi.stop(input.runtimeId, { signal: cancellationSignal() });
+      } catch (error) {
+        if (!(error instanceof BadRequestError && error.status === 409)) throw error;
+      }
       sessionKeys.forget(input.sessionId);
     },
 
@@ -103,6 +131,10 @@ export function runtimeActivities(deps: ActivityDeps) {
       return { stopped: session.runtime_id };
     },
   };
+
+  function isRetryable(error: unknown): boolean {
+    return (error as { retryable?: unknown }).retryable === true;
+  }
 
   async function agentAlive(ref: RuntimeRef): Promise<boolean> {
     const client = new AgentServerClient({ baseUrl: ref.url, dispatcher: deps.agentDispatcher });

@@ -3,6 +3,8 @@
 // cache. The worker, the tests and the benchmarks all wire activities through here.
 import type { Config } from '../config.js';
 import { RuntimeApiClient, createAgentServerDispatcher } from '../runtime-api/index.js';
+import { DEFAULT_AGENT_TOOLS, startConversationRequest } from './agent-config.js';
+import type { AgentSettings } from './agent-config.js';
 import type { ActivityDeps } from './deps.js';
 import { createActivities } from './index.js';
 import { SessionKeyCache } from './session-keys.js';
@@ -18,9 +20,10 @@ export interface ActivitySettings {
   readonly connections?: number;
   /** @default 'local/agent-server:latest' */
   readonly runtimeImage?: string;
-  /** @default 'shell' */
-  readonly llmModel?: string;
-  readonly llmApiKey?: string;
+  /** The `environment` sent in POST /start. @default {} */
+  readonly runtimeEnvironment?: Readonly<Record<string, string>>;
+  /** The agent each runtime runs. @default model 'shell' (the built-in shell agent ignores the LLM), no key */
+  readonly agent?: Partial<AgentSettings>;
 }
 
 /** The settings configuration gives, for the Runtime API at `endpoint`. */
@@ -32,8 +35,8 @@ export function activitySettingsFrom(config: Config, endpoint: { url: string; ap
     agentTimeoutMs: config.AGENT_SERVER_TIMEOUT,
     connections: config.HTTP_CONNECTIONS,
     runtimeImage: config.RUNTIME_IMAGE,
-    llmModel: config.LLM_MODEL,
-    llmApiKey: config.LLM_API_KEY,
+    runtimeEnvironment: config.RUNTIME_ENVIRONMENT,
+    agent: agentSettingsFrom(config),
   };
 }
 
@@ -45,17 +48,15 @@ export function buildActivities(settings: ActivitySettings) {
     timeoutMs: settings.runtimeApiTimeoutMs,
     connections,
   });
+  const agent: AgentSettings = { model: 'shell', tools: [...DEFAULT_AGENT_TOOLS], ...settings.agent };
   const agentDispatcher = createAgentServerDispatcher({ timeoutMs: settings.agentTimeoutMs, connections });
   const deps: ActivityDeps = {
     runtimeApi,
     agentDispatcher,
     sessionKeys: new SessionKeyCache(runtimeApi),
     runtimeImage: settings.runtimeImage ?? 'local/agent-server:latest',
-    agent: {
-      kind: 'Agent',
-      llm: { model: settings.llmModel ?? 'shell', api_key: settings.llmApiKey ?? null, usage_id: 'agent' },
-      tools: [{ name: 'terminal' }],
-    },
+    runtimeEnvironment: settings.runtimeEnvironment ?? {},
+    startRequest: (_sessionId, agentConversationId) => startConversationRequest(agent, agentConversationId),
   };
   return {
     activities: createActivities(deps),
@@ -64,5 +65,28 @@ export function buildActivities(settings: ActivitySettings) {
       await runtimeApi.close();
       await agentDispatcher.close();
     },
+  };
+}
+
+/** The agent settings configuration gives; the key stays a reference until an activity reads it. */
+export function agentSettingsFrom(config: Config): AgentSettings {
+  const apiKey = config.LLM_API_KEY_FILE
+    ? { file: config.LLM_API_KEY_FILE }
+    : config.LLM_API_KEY_ENV
+      ? { env: config.LLM_API_KEY_ENV }
+      : config.LLM_API_KEY
+        ? { value: config.LLM_API_KEY }
+        : undefined;
+  return {
+    model: config.LLM_MODEL,
+    baseUrl: config.LLM_BASE_URL,
+    apiVersion: config.LLM_API_VERSION,
+    timeoutSeconds: config.LLM_TIMEOUT === undefined ? undefined : Math.ceil(config.LLM_TIMEOUT / 1000),
+    numRetries: config.LLM_NUM_RETRIES,
+    extra: config.LLM_EXTRA,
+    apiKey,
+    tools: config.AGENT_TOOLS,
+    workspaceRoot: config.AGENT_WORKSPACE_ROOT,
+    maxIterations: config.AGENT_MAX_ITERATIONS,
   };
 }

@@ -9,6 +9,7 @@ import type { CallOptions } from './http.js';
 import {
   conversationInfoSchema,
   countResponseSchema,
+  eventCountQuerySchema,
   eventPageSchema,
   eventSearchQuerySchema,
   healthResponseSchema,
@@ -18,6 +19,7 @@ import {
 } from './agent-server-schemas.js';
 import type {
   ConversationInfo,
+  EventCountQuery,
   EventPage,
   EventSearchQuery,
   ExecutionStatus,
@@ -55,10 +57,8 @@ export interface AgentServerClientOptions extends AgentServerDispatcherOptions {
   dispatcher?: Dispatcher;
 }
 
-export interface SendMessageOptions extends CallOptions {
-  /** Sent as `Idempotency-Key`, so a retried delivery can be recognised. */
-  idempotencyKey?: string;
-}
+/** What POST /run answered: started, already running (409), or no run capacity free (429). */
+export type RunOutcome = 'started' | 'already-running' | 'capacity-full';
 
 export class AgentServerClient {
   readonly #http: HttpEndpoint;
@@ -112,31 +112,65 @@ export class AgentServerClient {
     });
   }
 
-  async sendMessage(id: string, request: SendMessageRequest, options?: SendMessageOptions): Promise<void> {
+  /**
+   * Posts a message. The server has no idempotency (an Idempotency-Key is ignored), so a
+   * caller that may repeat this must first check whether the message is already there.
+   * A 429 means "saved, but no run capacity is free": retry `run()`, never resend.
+   */
+  async sendMessage(id: string, request: SendMessageRequest, options?: CallOptions): Promise<{ saved: true; runStarted: boolean }> {
     const label = 'agent.sendMessage';
     const body = validateRequest(label, sendMessageRequestSchema, request);
-    await this.#http.json({
+    const result = await this.#http.call({
       label,
       method: 'POST',
       path: path`/api/conversations/${id}/events`,
       body,
-      headers: options?.idempotencyKey ? { 'Idempotency-Key': options.idempotencyKey } : undefined,
       schema: successResponseSchema,
+      allow: [429],
       signal: options?.signal,
     });
+    return { saved: true, runStarted: result.ok && body.run };
   }
 
-  /** Starts the agent loop; a 409 means it is already running, which is what we wanted. */
-  async run(id: string, options?: CallOptions): Promise<{ alreadyRunning: boolean }> {
+  /** Starts the agent loop; 409 (already running) and 429 (capacity full) are answers, not errors. */
+  async run(id: string, options?: CallOptions): Promise<RunOutcome> {
     const result = await this.#http.call({
       label: 'agent.run',
       method: 'POST',
       path: path`/api/conversations/${id}/run`,
       schema: successResponseSchema,
-      allow: [409],
+      allow: [409, 429],
       signal: options?.signal,
     });
-    return { alreadyRunning: !result.ok };
+    if (result.ok) return 'started';
+    return result.status === 409 ? 'already-running' : 'capacity-full';
+  }
+
+  /** Cancels the in-flight LLM call and leaves the conversation `paused`; false when the id is unknown. */
+  async interrupt(id: string, options?: CallOptions): Promise<boolean> {
+    const result = await this.#http.call({
+      label: 'agent.interrupt',
+      method: 'POST',
+      path: path`/api/conversations/${id}/interrupt`,
+      schema: successResponseSchema,
+      allow: [400, 404],
+      signal: options?.signal,
+    });
+    return result.ok;
+  }
+
+  /** How many events match, e.g. `{ kind: 'MessageEvent', source: 'user' }`: the user messages the agent holds. */
+  async countEvents(id: string, query: EventCountQuery = {}, options?: CallOptions): Promise<number> {
+    const label = 'agent.countEvents';
+    const { kind, source, timestamp__gte } = validateRequest(label, eventCountQuerySchema, query);
+    return this.#http.json({
+      label,
+      method: 'GET',
+      path: path`/api/conversations/${id}/events/count`,
+      query: { kind, source, timestamp__gte },
+      schema: countResponseSchema,
+      signal: options?.signal,
+    });
   }
 
   async pause(id: string, options?: CallOptions): Promise<void> {
@@ -147,6 +181,19 @@ export class AgentServerClient {
       schema: successResponseSchema,
       signal: options?.signal,
     });
+  }
+
+  /** Like pause(), but an unknown conversation (404, or 400 on older servers) answers false instead of throwing. */
+  async pauseIfKnown(id: string, options?: CallOptions): Promise<boolean> {
+    const result = await this.#http.call({
+      label: 'agent.pause',
+      method: 'POST',
+      path: path`/api/conversations/${id}/pause`,
+      schema: successResponseSchema,
+      allow: [400, 404],
+      signal: options?.signal,
+    });
+    return result.ok;
   }
 
   /** True when deleted; false when unknown (404, or the 400 real servers send for unknown ids). */
@@ -164,12 +211,12 @@ export class AgentServerClient {
 
   async searchEvents(id: string, query: EventSearchQuery = {}, options?: CallOptions): Promise<EventPage> {
     const label = 'agent.searchEvents';
-    const { page_id, limit, kind, sort_order } = validateRequest(label, eventSearchQuerySchema, query);
+    const { page_id, limit, kind, source, timestamp__gte, sort_order } = validateRequest(label, eventSearchQuerySchema, query);
     return this.#http.json({
       label,
       method: 'GET',
       path: path`/api/conversations/${id}/events/search`,
-      query: { page_id, limit, kind, sort_order },
+      query: { page_id, limit, kind, source, timestamp__gte, sort_order },
       schema: eventPageSchema,
       signal: options?.signal,
     });

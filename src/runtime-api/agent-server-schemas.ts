@@ -15,8 +15,13 @@ export const executionStatusSchema = z.enum([
 ]);
 export type ExecutionStatus = z.infer<typeof executionStatusSchema>;
 
-/** A run is over in these states; `idle` also means nothing is running. */
-export const TURN_ENDED_STATUSES: readonly ExecutionStatus[] = ['idle', 'finished', 'error', 'stuck', 'paused'];
+/**
+ * A run has stopped in these states (the real server's terminal ones, plus `paused`,
+ * where /pause or /interrupt leaves it). `idle` is not among them: right after a message
+ * is posted with `run: true` the server can still report `idle` (or the previous turn's
+ * `finished`), so a status alone never proves that this message's turn has ended.
+ */
+export const RUN_STOPPED_STATUSES: readonly ExecutionStatus[] = ['finished', 'error', 'stuck', 'paused'];
 
 export const textContentSchema = z.object({ type: z.literal('text'), text: z.string() });
 
@@ -40,7 +45,8 @@ export type AgentSpec = z.input<typeof agentSpecSchema>;
 export const startConversationRequestSchema = z
   .object({
     agent: agentSpecSchema,
-    workspace: z.object({ kind: z.string(), working_dir: z.string() }).passthrough().optional(),
+    // Required, with no default, on the real server (422 without it).
+    workspace: z.object({ kind: z.string().default('LocalWorkspace'), working_dir: z.string().min(1) }).passthrough(),
     conversation_id: z.string().uuid().optional(),
     initial_message: sendMessageRequestSchema.optional(),
     max_iterations: z.number().int().positive().optional(),
@@ -83,10 +89,16 @@ export const eventSearchQuerySchema = z.object({
   page_id: z.string().max(128).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(100),
   kind: z.string().max(64).optional(),
+  source: z.string().max(64).optional(),
+  /** A timestamp as the server writes it in events (the real server: naive server-local time); passed back verbatim. */
+  timestamp__gte: z.string().max(64).optional(),
   sort_order: z.enum(['TIMESTAMP', 'TIMESTAMP_DESC']).default('TIMESTAMP'),
 });
 export type EventSearchQuery = z.input<typeof eventSearchQuerySchema>;
 
 export const countResponseSchema = z.number().int().nonnegative();
+
+export const eventCountQuerySchema = eventSearchQuerySchema.pick({ kind: true, source: true, timestamp__gte: true });
+export type EventCountQuery = z.input<typeof eventCountQuerySchema>;
 
 export const healthResponseSchema = z.object({ status: z.string() }).passthrough();

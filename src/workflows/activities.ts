@@ -1,29 +1,44 @@
-// Activity proxies with the options each kind of step needs. Provisioning is bounded
-// by the init timeout; runtime control (pause/stop) retries long, because a stop that
-// gives up leaks a runtime; message steps give up quickly on runtime trouble so the
-// workflow can recover (resume or replace the runtime) instead of retrying blindly.
+// Activity proxies with the options each kind of step needs. Every activity heartbeats
+// while it runs (activities/heartbeats.ts), so each has a heartbeat timeout of a few
+// seconds: a worker that dies is noticed that fast and another retries the step, instead
+// of waiting out a start-to-close timeout of minutes. Provisioning is bounded by the
+// init timeout; runtime control (pause/stop) retries long, because a stop that gives up
+// leaks a runtime; message steps give up quickly on runtime trouble so the workflow can
+// recover (resume or replace the runtime) instead of retrying blindly.
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { ConversationActivities } from '../activities/index.js';
 import { ActivityErrorType, NON_RETRYABLE_ERROR_TYPES, RUNTIME_TROUBLE_TYPES } from '../failure-types.js';
 import type { ConversationPolicy } from './state.js';
 
+/** Ten beats of the worker's 1 s heartbeat; the SDK sends one at most every 80% of this. */
+const HEARTBEAT_TIMEOUT = '10s';
+
 export function activitiesFor(policy: ConversationPolicy) {
   const provisioning = proxyActivities<ConversationActivities>({
     startToCloseTimeout: '3m',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     scheduleToCloseTimeout: policy.initTimeoutMs + 60_000,
     retry: { initialInterval: '200ms', maximumInterval: '5s', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
   });
+  // Resumes from its heartbeat on retry, so the init timeout bounds all attempts together.
   const waiting = proxyActivities<ConversationActivities>({
     startToCloseTimeout: policy.initTimeoutMs + 30_000,
-    heartbeatTimeout: '10s',
+    scheduleToCloseTimeout: policy.initTimeoutMs + 60_000,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: {
       initialInterval: '200ms',
-      maximumAttempts: 3,
-      nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES, ActivityErrorType.RuntimeUnavailable, ActivityErrorType.RuntimeInitTimeout],
+      maximumInterval: '5s',
+      nonRetryableErrorTypes: [
+        ...NON_RETRYABLE_ERROR_TYPES,
+        ActivityErrorType.RuntimeUnavailable,
+        ActivityErrorType.RuntimeInitTimeout,
+        ActivityErrorType.RuntimeGone,
+      ],
     },
   });
   const control = proxyActivities<ConversationActivities>({
     startToCloseTimeout: '3m',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '500ms', maximumInterval: '30s', maximumAttempts: 50, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
   });
   const messageRetry = {
@@ -32,11 +47,17 @@ export function activitiesFor(policy: ConversationPolicy) {
     maximumAttempts: 10,
     nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES, ...RUNTIME_TROUBLE_TYPES],
   };
-  const messaging = proxyActivities<ConversationActivities>({ startToCloseTimeout: '2m', retry: messageRetry });
+  // Delivery may wait a long time for run capacity on a busy agent server (429), heartbeating.
+  const messaging = proxyActivities<ConversationActivities>({ startToCloseTimeout: '30m', heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: messageRetry });
+  const brief = proxyActivities<ConversationActivities>({
+    startToCloseTimeout: '30s',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    retry: { ...messageRetry, maximumAttempts: 3 },
+  });
   // Following a turn only reads, so an interrupted turn need not wait for the poll to acknowledge.
   const turns = proxyActivities<ConversationActivities>({
     startToCloseTimeout: '24h',
-    heartbeatTimeout: '10s',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     cancellationType: ActivityCancellationType.TRY_CANCEL,
     retry: messageRetry,
   });
@@ -50,6 +71,7 @@ export function activitiesFor(policy: ConversationPolicy) {
     stopSessionRuntime: control.stopSessionRuntime,
     deliverMessage: messaging.deliverMessage,
     deleteAgentConversation: messaging.deleteAgentConversation,
+    interruptAgent: brief.interruptAgent,
     awaitTurn: turns.awaitTurn,
   };
 }

@@ -1,46 +1,82 @@
-// Delivering queued messages in order and following the turn each one starts. A message
-// leaves the queue only once the agent server has it; runtime trouble (paused behind
-// our back, gone, unreachable) sends the workflow to recover the runtime and the same
-// message is delivered again, which its Idempotency-Key makes a no-op if it had arrived.
+// Delivering queued messages in order and following the turn each one starts.
+//
+// A message is done when its turn ends, not when it is posted: it stays at the head of
+// the queue until then. If the runtime is lost mid-turn, the workflow recovers it (adopt,
+// resume or replace) and delivers the same message again. "Exactly once" is per agent
+// conversation: the delivery activity counts the user messages the agent already holds,
+// so the same runtime never receives it twice (whatever retries and crashes happen), and
+// a replacement runtime, which starts empty, receives it once more. That second delivery
+// is recorded (`redelivered`, a notice), so the user can see that the agent saw it again.
 import { ApplicationFailure, CancellationScope, condition, isCancellation, log } from '@temporalio/workflow';
 import { ConversationErrorType, RUNTIME_ERROR_TYPES } from '../failure-types.js';
 import type { WorkflowActivities } from './activities.js';
 import { bringUp } from './provisioning.js';
 import { describeFailure, publish } from './status.js';
-import type { ConversationState } from './state.js';
+import type { ConversationState, QueuedMessage } from './state.js';
 
-export async function deliverNext(state: ConversationState, acts: WorkflowActivities, recoveries: { count: number }): Promise<void> {
+export interface Recoveries {
+  count: number;
+}
+
+export async function deliverNext(state: ConversationState, acts: WorkflowActivities, recoveries: Recoveries): Promise<void> {
   const message = state.queue[0];
   if (!message) return;
   if (state.runtime.state !== 'running') await bringUp(state, acts, state.runtime.state === 'paused' ? 'resume' : 'recover');
-  const ref = agentRef(state);
+  const turn = state.turn?.messageId === message.messageId ? state.turn : undefined;
+  if (turn?.generation !== (state.runtime.generation ?? 0)) {
+    const outcome = await deliver(state, acts, message, turn);
+    if (outcome === 'refused') return;
+    if (outcome === 'runtime-trouble') return recover(state, acts, recoveries);
+  }
+  const ended = await followTurn(state, acts, message.messageId);
+  if (ended === 'lost') return recover(state, acts, recoveries);
+  recoveries.count = 0;
+  state.queue.shift();
+  state.turn = undefined;
+}
+
+type DeliveryOutcome = 'delivered' | 'refused' | 'runtime-trouble';
+
+async function deliver(state: ConversationState, acts: WorkflowActivities, message: QueuedMessage, earlier: ConversationState['turn']): Promise<DeliveryOutcome> {
+  const runtimeId = state.runtime.id ?? '';
   try {
-    await acts.deliverMessage({ ...ref, messageId: message.messageId, text: message.text });
+    const delivery = await acts.deliverMessage({
+      ...agentRef(state),
+      messageId: message.messageId,
+      text: message.text,
+      userMessagesBefore: state.agentUserMessages ?? 0,
+    });
+    state.agentUserMessages = delivery.userMessages;
+    if (!earlier) state.delivered++;
+    else if (!delivery.alreadyPresent) {
+      state.redelivered = (state.redelivered ?? 0) + 1;
+      state.notice = `message ${message.messageId} was delivered again to runtime ${runtimeId}: its turn was cut short when runtime ${earlier.runtimeId} was lost`;
+    }
+    state.turn = { messageId: message.messageId, runtimeId, generation: state.runtime.generation ?? 0, since: delivery.since };
+    state.executionStatus = 'running';
+    state.lastActivityAt = Date.now();
+    publish(state);
+    return 'delivered';
   } catch (error) {
     if (isCancellation(error)) throw error;
     const failure = describeFailure(error);
     state.lastError = failure;
-    if (failure.type === RUNTIME_ERROR_TYPES.BadRequestError) {
-      // The agent server refuses this message itself; retrying cannot help, the rest can go on.
-      state.queue.shift();
-      log.warn('agent server refused a message; dropped it', { messageId: message.messageId, error: failure.message });
-      publish(state);
-      return;
-    }
-    await recover(state, acts, recoveries);
-    return;
+    if (failure.type !== RUNTIME_ERROR_TYPES.BadRequestError) return 'runtime-trouble';
+    // The agent server refuses this message itself (e.g. 413): retrying cannot help. It is
+    // reported on the conversation, never dropped silently, and the rest can go on.
+    state.queue.shift();
+    state.turn = undefined;
+    state.refused = (state.refused ?? 0) + 1;
+    state.lastRefused = { messageId: message.messageId, reason: failure.message, at: Date.now() };
+    state.notice = `message ${message.messageId} was refused by the agent server: ${failure.message}`;
+    log.warn('agent server refused a message', { messageId: message.messageId, error: failure.message });
+    publish(state);
+    return 'refused';
   }
-  recoveries.count = 0;
-  state.queue.shift();
-  state.delivered++;
-  state.executionStatus = 'running';
-  state.lastActivityAt = Date.now();
-  publish(state);
-  await followTurn(state, acts, message.messageId);
 }
 
 /** Marks the runtime suspect and provisions again: adopt, resume, or replace it. */
-async function recover(state: ConversationState, acts: WorkflowActivities, recoveries: { count: number }): Promise<void> {
+async function recover(state: ConversationState, acts: WorkflowActivities, recoveries: Recoveries): Promise<void> {
   recoveries.count++;
   if (recoveries.count > state.policy.maxRecoveries) {
     throw ApplicationFailure.nonRetryable(
@@ -53,32 +89,54 @@ async function recover(state: ConversationState, acts: WorkflowActivities, recov
 }
 
 /**
- * Waits for the turn to end, unless a pause or close is requested first: then the
- * turn's activity is cancelled, so an operator never waits for a long agent run.
+ * Waits for the turn to end, unless a pause or close is requested first: then the turn's
+ * activity is cancelled and the agent interrupted, so an operator never waits for a long
+ * agent run. 'lost' means the turn could not be followed (the runtime is in trouble): the
+ * status then says `unknown` until the next real reading.
  */
-async function followTurn(state: ConversationState, acts: WorkflowActivities, messageId: string): Promise<void> {
+async function followTurn(state: ConversationState, acts: WorkflowActivities, messageId: string): Promise<'ended' | 'interrupted' | 'lost'> {
   const startedAt = Date.now();
   const scope = new CancellationScope();
-  const turn = scope.run(() => acts.awaitTurn(agentRef(state)));
+  const turn = scope.run(() => acts.awaitTurn({ ...agentRef(state), since: state.turn?.since }));
   const interruptRequested = () => state.requested.pause || state.requested.close !== undefined;
   const interrupted = await Promise.race([turn.then(() => false, () => false), condition(interruptRequested).then(() => true)]);
   if (interrupted) scope.cancel();
+  let result: 'ended' | 'interrupted' | 'lost';
   try {
     const outcome = await turn;
     state.executionStatus = outcome.executionStatus;
     state.lastTurn = { messageId, executionStatus: outcome.executionStatus, durationMs: outcome.durationMs, interrupted: false };
+    result = 'ended';
   } catch (error) {
     // Only our own interruption may cancel the turn quietly; the workflow's cancellation goes on up.
     if (isCancellation(error) && !interrupted) throw error;
-    // The runtime failed mid-turn; the next delivery finds out and recovers it.
-    if (!isCancellation(error)) state.lastError = describeFailure(error);
+    if (interrupted) {
+      await interruptAgent(state, acts);
+      result = 'interrupted';
+    } else {
+      state.lastError = describeFailure(error);
+      state.executionStatus = 'unknown';
+      result = 'lost';
+    }
     state.lastTurn = { messageId, executionStatus: state.executionStatus ?? 'unknown', durationMs: Date.now() - startedAt, interrupted };
   }
   state.lastActivityAt = Date.now();
   publish(state);
+  return result;
 }
 
-function agentRef(state: ConversationState) {
+/** Best effort: a runtime that cannot be reached has no turn running worth stopping. */
+async function interruptAgent(state: ConversationState, acts: WorkflowActivities): Promise<void> {
+  try {
+    await acts.interruptAgent(agentRef(state));
+    state.executionStatus = 'paused';
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    log.warn('could not interrupt the agent', { error: describeFailure(error).message });
+  }
+}
+
+export function agentRef(state: ConversationState) {
   return {
     sessionId: state.conversationId,
     runtimeId: state.runtime.id ?? '',

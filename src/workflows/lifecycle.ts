@@ -8,10 +8,16 @@ import { compensate } from './provisioning.js';
 import { describeFailure, publish } from './status.js';
 import type { ConversationState } from './state.js';
 
+/**
+ * Pauses the runtime (STOPPED). A runtime that is already gone (the Runtime API restarted,
+ * someone stopped it) leaves nothing to pause: that is recorded as runtime state `none`,
+ * and the next message or resume provisions a new one. It is never a reason for ERROR.
+ */
 export async function pauseRuntime(state: ConversationState, acts: WorkflowActivities): Promise<void> {
   if (state.runtime.state !== 'running' || !state.runtime.id) return;
-  await acts.pauseRuntime({ runtimeId: state.runtime.id });
-  state.runtime.state = 'paused';
+  const { paused } = await acts.pauseRuntime({ runtimeId: state.runtime.id });
+  state.runtime.state = paused ? 'paused' : 'none';
+  if (!paused) state.notice = `runtime ${state.runtime.id} was gone when it was to be paused; the next message starts a new one`;
   state.runtime.pausedAt = Date.now();
   state.status = 'STOPPED';
   publish(state);
@@ -37,7 +43,7 @@ export async function closeConversation(state: ConversationState, acts: Workflow
     await pauseRuntime(state, acts);
     return;
   }
-  if (state.policy.closePolicy === 'pause' && state.runtime.state === 'paused') return;
+  if (state.policy.closePolicy === 'pause' && (state.runtime.state === 'paused' || state.runtime.state === 'none')) return;
   await stopRuntime(state, acts);
 }
 

@@ -3,7 +3,7 @@
 // stop whatever runtime the session has (in a scope that cancellation cannot
 // interrupt), record why, and end the conversation in ERROR.
 import { ApplicationFailure, CancellationScope, isCancellation, log } from '@temporalio/workflow';
-import { ConversationErrorType } from '../failure-types.js';
+import { ActivityErrorType, ConversationErrorType } from '../failure-types.js';
 import type { WorkflowActivities } from './activities.js';
 import { describeFailure, publish } from './status.js';
 import type { ConversationState } from './state.js';
@@ -11,24 +11,12 @@ import type { ConversationState } from './state.js';
 export type BringUpReason = 'start' | 'resume' | 'recover';
 
 export async function bringUp(state: ConversationState, acts: WorkflowActivities, reason: BringUpReason): Promise<void> {
-  const sessionId = state.conversationId;
   const previousRuntime = state.runtime.id;
   if (reason === 'start') state.status = 'STARTING';
   state.runtime.state = 'starting';
   publish(state);
   try {
-    // The compensation stops by session, so it also covers a start that created a
-    // runtime and then timed out before we learned the runtime's ID. Cancellation must
-    // not cut this step short: a cancelled activity is settled for the workflow at once
-    // while the worker may still run it, so a POST /start in flight would create its
-    // runtime after the compensation looked for it (seen: such a runtime leaked).
-    // Once it returns, the next step fails at once in the cancelled scope.
-    const runtime = await CancellationScope.nonCancellable(() => acts.ensureRuntime({ sessionId }));
-    state.runtime.id = runtime.runtimeId;
-    state.runtime.url = runtime.url;
-    await acts.waitUntilAlive({ ...runtime, timeoutMs: state.policy.initTimeoutMs });
-    const agent = await acts.createAgentConversation(runtime);
-    state.agentConversationId = agent.agentConversationId;
+    const runtime = await provision(state, acts);
     // Also on resume: a paused runtime can be reaped behind our back, and then a new one serves.
     if (previousRuntime && previousRuntime !== runtime.runtimeId) {
       state.runtime.replaced++;
@@ -54,6 +42,40 @@ export async function bringUp(state: ConversationState, acts: WorkflowActivities
   state.status = 'RUNNING';
   state.lastActivityAt = Date.now();
   publish(state);
+}
+
+/** A runtime that vanishes while we wait for it is provisioned anew, this many times at most. */
+const GONE_RETRIES = 2;
+
+/** Ensures a runtime, waits until it is alive and creates the agent conversation in it. */
+async function provision(state: ConversationState, acts: WorkflowActivities) {
+  for (let attempt = 0; ; attempt++) {
+    // The compensation stops by session, so it also covers a start that created a
+    // runtime and then timed out before we learned the runtime's ID. Cancellation must
+    // not cut this step short: a cancelled activity is settled for the workflow at once
+    // while the worker may still run it, so a POST /start in flight would create its
+    // runtime after the compensation looked for it (seen: such a runtime leaked).
+    // Once it returns, the next step fails at once in the cancelled scope.
+    const runtime = await CancellationScope.nonCancellable(() => acts.ensureRuntime({ sessionId: state.conversationId }));
+    state.runtime.id = runtime.runtimeId;
+    state.runtime.url = runtime.url;
+    try {
+      await acts.waitUntilAlive({ ...runtime, timeoutMs: state.policy.initTimeoutMs });
+    } catch (error) {
+      if (attempt >= GONE_RETRIES || failureType(error) !== ActivityErrorType.RuntimeGone) throw error;
+      log.warn('runtime vanished while starting; provisioning another', { runtimeId: runtime.runtimeId });
+      continue;
+    }
+    const agent = await acts.createAgentConversation(runtime);
+    state.agentConversationId = agent.agentConversationId;
+    state.agentUserMessages = agent.userMessages;
+    state.runtime.generation = (state.runtime.generation ?? 0) + 1;
+    return runtime;
+  }
+}
+
+function failureType(error: unknown): string | undefined {
+  return (error as { cause?: { type?: string } }).cause?.type;
 }
 
 /** Stops the session's runtime; never throws, and cancellation cannot cut it short. */

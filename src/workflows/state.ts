@@ -54,9 +54,25 @@ export interface ConversationState {
   readonly userId: string;
   readonly policy: ConversationPolicy;
   status: ConversationStatus;
-  runtime: { id?: string; url?: string; state: RuntimeState; replaced: number; pausedAt?: number };
+  /**
+   * `generation` counts provisionings: a message delivered under an older one is
+   * delivered again (the delivery activity posts it only if the agent lacks it).
+   */
+  runtime: { id?: string; url?: string; state: RuntimeState; replaced: number; pausedAt?: number; generation?: number };
   /** The agent server's conversation UUID (derived from the conversation ID by an activity). */
   agentConversationId?: string;
+  /** User messages the agent conversation holds, as last read or delivered: the baseline of exactly-once delivery. */
+  agentUserMessages?: number;
+  /**
+   * The message at the head of the queue once it reached the agent: it stays queued
+   * until its turn ends, so a runtime lost mid-turn gets it again.
+   */
+  turn?: { messageId: string; runtimeId: string; generation: number; since?: string };
+  /** Messages delivered again to a replacement runtime because theirs was lost mid-turn. */
+  redelivered?: number;
+  /** Messages the runtime refused (a 4xx such as 413); each is reported here, never dropped silently. */
+  refused?: number;
+  lastRefused?: { messageId: string; reason: string; at: number };
   executionStatus?: string;
   queue: QueuedMessage[];
   /** The most recent message IDs, oldest first: the dedupe window carried across runs. */
@@ -88,6 +104,11 @@ export interface ConversationInfo {
   readonly received: number;
   readonly delivered: number;
   readonly duplicates: number;
+  readonly redelivered: number;
+  readonly refused: number;
+  readonly lastRefused?: { readonly messageId: string; readonly reason: string; readonly at: number };
+  /** The message whose turn is running, if any. */
+  readonly turnMessageId?: string;
   readonly runtimesReplaced: number;
   readonly lastActivityAt: string;
   readonly lastError?: ErrorRecord;
@@ -108,6 +129,10 @@ export function toInfo(state: ConversationState): ConversationInfo {
     received: state.received,
     delivered: state.delivered,
     duplicates: state.duplicates,
+    redelivered: state.redelivered ?? 0,
+    refused: state.refused ?? 0,
+    lastRefused: state.lastRefused,
+    turnMessageId: state.turn?.messageId,
     runtimesReplaced: state.runtime.replaced,
     lastActivityAt: new Date(state.lastActivityAt).toISOString(),
     lastError: state.lastError,

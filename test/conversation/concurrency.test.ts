@@ -30,7 +30,7 @@ describe('concurrent starts, messages during provisioning, duplicates', () => {
     assert.equal(bare.ack, undefined);
 
     await conversations.waitUntilReady(id);
-    const info = await waitForInfo(conversations, id, (i) => i.delivered === 1 && i.executionStatus === 'idle');
+    const info = await waitForInfo(conversations, id, (i) => i.delivered === 1 && i.executionStatus === 'finished');
     assert.equal(info.received, 1);
     assert.deepEqual(await agentReplies(conversations, id), ['twin\n']);
 
@@ -64,7 +64,7 @@ describe('concurrent starts, messages during provisioning, duplicates', () => {
     assert.equal(early.status, 'STARTING', 'the messages arrived while the runtime was provisioning');
     assert.equal(early.received, 5);
 
-    const done = await waitForInfo(conversations, id, (i) => i.delivered === 5 && i.queued === 0 && i.executionStatus === 'idle');
+    const done = await waitForInfo(conversations, id, (i) => i.delivered === 5 && i.queued === 0 && i.executionStatus === 'finished');
     assert.equal(done.delivered, 5);
     assert.equal(done.status, 'RUNNING');
     assert.deepEqual(await agentReplies(conversations, id), ['m1\n', 'm2\n', 'm3\n', 'm4\n', 'm5\n']);
@@ -106,7 +106,7 @@ describe('concurrent starts, messages during provisioning, duplicates', () => {
     assert.deepEqual(repeat, { messageId: 'count-1', position: 0, duplicate: true });
     await handle.signal(sendMessageSignal, message);
 
-    const info = await waitForInfo(conversations, id, (i) => i.duplicates === 2 && i.delivered === 1 && i.executionStatus === 'idle');
+    const info = await waitForInfo(conversations, id, (i) => i.duplicates === 2 && i.delivered === 1 && i.executionStatus === 'finished');
     assert.equal(info.received, 1);
     assert.equal(info.queued, 0);
     assert.deepEqual(await agentReplies(conversations, id), ['x\n']);

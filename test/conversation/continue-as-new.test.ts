@@ -43,7 +43,7 @@ describe('continue-as-new under a low history threshold', () => {
           .map((k) => conversations.send(id, { text: `echo ${k}`, messageId: `m-${k}` })),
       );
     }
-    const info = await waitForInfo(conversations, id, (i) => i.delivered === total && i.queued === 0 && i.executionStatus === 'idle', 120_000);
+    const info = await waitForInfo(conversations, id, (i) => i.delivered === total && i.queued === 0 && i.executionStatus === 'finished', 120_000);
     assert.equal(info.received, total);
     assert.equal(info.status, 'RUNNING');
 

@@ -20,7 +20,7 @@ describe('idle pause and retention', () => {
     await conversations.start({ conversationId: id, userId: 'fay', message: { text: 'echo idle' } });
     const ready = await conversations.waitUntilReady(id);
     assert.equal(ready.status, 'RUNNING');
-    await waitForInfo(conversations, id, (i) => i.delivered === 1 && i.executionStatus === 'idle');
+    await waitForInfo(conversations, id, (i) => i.delivered === 1 && i.executionStatus === 'finished');
     assert.deepEqual(await agentReplies(conversations, id), ['idle\n']);
 
     const paused = await waitForInfo(conversations, id, (i) => i.status === 'STOPPED', 10_000);

@@ -20,7 +20,7 @@ describe('runtime trouble behind the workflow\'s back', () => {
   async function running(prefix: string): Promise<{ id: string; first: ConversationInfo }> {
     const id = uniqueId(prefix);
     await stack.conversations.start({ conversationId: id, userId: 'eve', message: { text: 'echo first', messageId: 'first' } });
-    const first = await waitForInfo(stack.conversations, id, (i) => i.delivered === 1 && i.executionStatus === 'idle');
+    const first = await waitForInfo(stack.conversations, id, (i) => i.delivered === 1 && i.executionStatus === 'finished');
     assert.deepEqual(await agentReplies(stack.conversations, id), ['first\n']);
     return { id, first };
   }
@@ -28,7 +28,7 @@ describe('runtime trouble behind the workflow\'s back', () => {
   /** Sends `echo second` and waits until its turn has ended. */
   async function sendSecond(id: string): Promise<ConversationInfo> {
     await stack.conversations.send(id, { text: 'echo second', messageId: 'second' });
-    return waitForInfo(stack.conversations, id, (i) => i.delivered === 2 && i.lastTurn?.messageId === 'second' && i.executionStatus === 'idle');
+    return waitForInfo(stack.conversations, id, (i) => i.delivered === 2 && i.lastTurn?.messageId === 'second' && i.executionStatus === 'finished');
   }
 
   async function closeAndCheckStopped(id: string): Promise<void> {

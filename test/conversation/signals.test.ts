@@ -20,7 +20,7 @@ describe('pause, resume, close and cancel on demand', () => {
   async function runningConversation(prefix: string, conversations = stack.conversations) {
     const id = uniqueId(prefix);
     await conversations.start({ conversationId: id, userId: 'hal', message: { text: 'echo up', messageId: 'up' } });
-    const ready = await waitForInfo(conversations, id, (i) => i.delivered === 1 && i.executionStatus === 'idle');
+    const ready = await waitForInfo(conversations, id, (i) => i.delivered === 1 && i.executionStatus === 'finished');
     return { id, runtimeId: ready.runtimeId! };
   }
 
@@ -39,7 +39,7 @@ describe('pause, resume, close and cancel on demand', () => {
     assert.equal(resumed.runtimesReplaced, 0);
     assert.equal((await stack.runtimeApi.getSession(id))?.status, 'running');
     await conversations.send(id, { text: 'echo again', messageId: 'again' });
-    await waitForInfo(conversations, id, (i) => i.delivered === 2 && i.executionStatus === 'idle');
+    await waitForInfo(conversations, id, (i) => i.delivered === 2 && i.executionStatus === 'finished');
     assert.deepEqual(await agentReplies(conversations, id), ['up\n', 'again\n']);
 
     await conversations.close(id, 'done for now');

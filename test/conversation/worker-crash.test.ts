@@ -35,7 +35,7 @@ describe('a worker killed with SIGKILL', () => {
     await conversations.send(id, { text: 'echo two' }, 'signal');
 
     await newWorker();
-    await waitForInfo(conversations, id, (info) => info.delivered === 2 && info.executionStatus === 'idle', 90_000);
+    await waitForInfo(conversations, id, (info) => info.delivered === 2 && info.executionStatus === 'finished', 90_000);
 
     // Mid-conversation: kill the worker while a turn runs, then send more.
     const slow = await conversations.send(id, { text: 'sleep 2; echo three' });

@@ -49,7 +49,12 @@ describe('AgentServerClient requests', () => {
   });
 
   test('createConversation: 201 → created, 200 → existing; body is the request as JSON', async () => {
-    const request = { agent: { llm: { model: 'm', api_key: 'k' } }, conversation_id: CID, initial_message: message };
+    const request = {
+      agent: { llm: { model: 'm', api_key: 'k' } },
+      workspace: { kind: 'LocalWorkspace', working_dir: '/workspace/project/c1' },
+      conversation_id: CID,
+      initial_message: message,
+    };
     server.script('POST', `${PREFIX}/api/conversations`, { status: 201, body: info });
     assert.deepEqual(await client.createConversation(request), { info, created: true });
     const sent = JSON.parse(last().body) as typeof request & { agent: { kind: string } };
@@ -57,6 +62,7 @@ describe('AgentServerClient requests', () => {
     assert.equal(sent.conversation_id, CID);
     assert.equal(sent.agent.kind, 'Agent');
     assert.deepEqual(sent.agent.llm, request.agent.llm);
+    assert.deepEqual(sent.workspace, request.workspace);
     server.script('POST', `${PREFIX}/api/conversations`, { status: 200, body: { ...info, execution_status: 'running' } });
     const again = await client.createConversation(request);
     assert.equal(again.created, false);
@@ -69,14 +75,29 @@ describe('AgentServerClient requests', () => {
     assert.equal(last().path, `${PREFIX}/api/conversations/${CID}`);
   });
 
-  test('sendMessage posts the message with defaults and the Idempotency-Key', async () => {
-    server.script('POST', `${PREFIX}/api/conversations/${CID}/events`, { body: { success: true } });
-    await client.sendMessage(CID, message, { idempotencyKey: 'msg-1' });
+  test('sendMessage posts the message with defaults; 429 means saved with no run started', async () => {
+    const route = `${PREFIX}/api/conversations/${CID}/events`;
+    server.script('POST', route, { body: { success: true } });
+    assert.deepEqual(await client.sendMessage(CID, message), { saved: true, runStarted: false });
     assert.deepEqual(JSON.parse(last().body), { role: 'user', content: message.content, run: false });
-    assert.equal(last().headers['idempotency-key'], 'msg-1');
-    await client.sendMessage(CID, { ...message, run: true });
-    assert.equal(last().headers['idempotency-key'], undefined);
+    assert.deepEqual(await client.sendMessage(CID, { ...message, run: true }), { saved: true, runStarted: true });
     assert.equal((JSON.parse(last().body) as { run: boolean }).run, true);
+    server.script('POST', route, { status: 429, body: { detail: 'Server conversation run capacity is full' } });
+    assert.deepEqual(await client.sendMessage(CID, { ...message, run: true }), { saved: true, runStarted: false });
+  });
+
+  test('countEvents passes kind, source and timestamp filters', async () => {
+    server.script('GET', `${PREFIX}/api/conversations/${CID}/events/count`, { body: 2 });
+    assert.equal(await client.countEvents(CID, { kind: 'MessageEvent', source: 'user' }), 2);
+    assert.deepEqual(Object.fromEntries(last().query), { kind: 'MessageEvent', source: 'user' });
+  });
+
+  test('interrupt: 200 → true, 404 → false (unknown id)', async () => {
+    const route = `${PREFIX}/api/conversations/${CID}/interrupt`;
+    server.script('POST', route, { body: { success: true } });
+    assert.equal(await client.interrupt(CID), true);
+    server.script('POST', route, { status: 404, body: { detail: 'Not Found' } });
+    assert.equal(await client.interrupt(CID), false);
   });
 
   test('sendMessage refuses an empty message before sending', async () => {
@@ -85,11 +106,13 @@ describe('AgentServerClient requests', () => {
     assert.equal(server.requests.length, count);
   });
 
-  test('run: 200 → started, 409 → already running (not an error)', async () => {
+  test('run: 200 → started, 409 → already running, 429 → capacity full (answers, not errors)', async () => {
     server.script('POST', `${PREFIX}/api/conversations/${CID}/run`, { body: { success: true } });
-    assert.deepEqual(await client.run(CID), { alreadyRunning: false });
+    assert.equal(await client.run(CID), 'started');
     server.script('POST', `${PREFIX}/api/conversations/${CID}/run`, { status: 409, body: { detail: 'already running' } });
-    assert.deepEqual(await client.run(CID), { alreadyRunning: true });
+    assert.equal(await client.run(CID), 'already-running');
+    server.script('POST', `${PREFIX}/api/conversations/${CID}/run`, { status: 429, body: { detail: 'capacity' } });
+    assert.equal(await client.run(CID), 'capacity-full');
   });
 
   test('pause posts to the pause route', async () => {

@@ -1,12 +1,12 @@
 // The agent-server HTTP surface: auth, health, idempotent create, limits and error
-// codes, idempotency keys and event paging, against a real server on port 0.
+// codes, message recording and event paging, against a real server on port 0.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { readFile } from 'node:fs/promises';
-import { AGENT, Api, startTestServer } from './support.js';
+import { AGENT, Api, startTestServer, workspaceFor } from './support.js';
 
 describe('auth and health', () => {
   test('health routes are open; /api needs a listed X-Session-API-Key', async (t) => {
@@ -34,7 +34,7 @@ describe('conversations', () => {
   test('create answers 201, then 200 with the current info for the same id', async (t) => {
     const { api, workspaceDir } = await startTestServer(t);
     const id = randomUUID();
-    const first = await api.call('POST', '/api/conversations', { agent: AGENT, conversation_id: id, tags: { team: 'a' } });
+    const first = await api.call('POST', '/api/conversations', { agent: AGENT, workspace: workspaceFor(id), conversation_id: id, tags: { team: 'a' } });
     assert.equal(first.status, 201);
     const info = first.body as Record<string, unknown>;
     assert.equal(info['id'], id);
@@ -43,12 +43,12 @@ describe('conversations', () => {
     assert.equal((info['agent'] as { llm: { api_key: string } }).llm.api_key, '**********', 'the LLM key is never echoed');
     assert.ok(existsSync(join(workspaceDir, id)), 'workspace folder created');
 
-    const again = await api.call('POST', '/api/conversations', { agent: AGENT, conversation_id: id });
+    const again = await api.call('POST', '/api/conversations', { agent: AGENT, workspace: workspaceFor(id), conversation_id: id });
     assert.equal(again.status, 200);
     assert.equal((again.body as { created_at: string }).created_at, info['created_at']);
     assert.deepEqual((await api.call('GET', `/api/conversations/${id}`)).body, again.body);
 
-    const generated = await api.call('POST', '/api/conversations', { agent: AGENT });
+    const generated = await api.call('POST', '/api/conversations', { agent: AGENT, workspace: workspaceFor('generated') });
     assert.equal(generated.status, 201);
     assert.match((generated.body as { id: string }).id, /^[0-9a-f-]{36}$/);
     assert.equal((await api.call('GET', '/api/conversations/count')).body, 2);
@@ -71,36 +71,42 @@ describe('conversations', () => {
     await expect(413, api.send(id, 'x'.repeat(4096)));
     await expect(400, api.call('POST', `/api/conversations/${id}/events`, '{"role": "user",'));
     await expect(422, api.call('POST', `/api/conversations/${id}/events`, { role: 'user' }), /content/);
-    await expect(422, api.call('POST', '/api/conversations', { agent: AGENT, conversation_id: 'not-a-uuid' }), /conversation_id/);
+    await expect(422, api.call('POST', '/api/conversations', { agent: AGENT, workspace: workspaceFor('x'), conversation_id: 'not-a-uuid' }), /conversation_id/);
     await expect(422, api.call('POST', '/api/conversations', {}), /agent/);
-    await expect(400, api.send(id, 'true', false, { 'idempotency-key': 'k'.repeat(300) }));
+    await expect(422, api.call('POST', '/api/conversations', { agent: AGENT }), /workspace/);
     const unknown = randomUUID();
     await expect(404, api.call('GET', `/api/conversations/${unknown}`));
     await expect(404, api.send(unknown, 'echo hi'));
     await expect(404, api.call('POST', `/api/conversations/${unknown}/run`));
     await expect(404, api.call('POST', `/api/conversations/${unknown}/pause`));
+    await expect(404, api.call('POST', `/api/conversations/${unknown}/interrupt`));
+    await expect(404, api.call('GET', `/api/conversations/${unknown}/events/count`));
     await expect(404, api.call('DELETE', `/api/conversations/${unknown}`));
     await expect(404, api.call('GET', `/api/conversations/${unknown}/events/search`));
     await expect(404, api.call('GET', '/api/no-such-route'));
     await expect(405, api.call('PUT', '/api/conversations'));
     await expect(405, api.call('POST', '/alive'));
-    assert.equal(await api.status(id), 'idle', 'the server still works');
+    assert.equal(await api.status(id), 'idle', 'the server still works (no run yet)');
   });
 });
 
 describe('messages and events', () => {
-  test('a repeated Idempotency-Key is a no-op: the command runs once', async (t) => {
+  test('like the real server, a message posted twice (whatever its Idempotency-Key) is recorded and run twice; events/count counts them', async (t) => {
     const { api, workspaceDir } = await startTestServer(t);
     const id = await api.create();
     const headers = { 'idempotency-key': 'msg-1' };
     assert.deepEqual((await api.send(id, 'echo ran >> runs.txt', true, headers)).body, { success: true });
     assert.deepEqual((await api.send(id, 'echo ran >> runs.txt', true, headers)).body, { success: true });
-    await api.waitForStatus(id, 'idle');
-    await api.send(id, 'echo ran >> runs.txt', true, { 'idempotency-key': 'msg-2' });
-    await api.waitForStatus(id, 'idle');
+    await api.waitForStatus(id, 'finished');
     assert.equal(await readFile(join(workspaceDir, id, 'runs.txt'), 'utf8'), 'ran\nran\n');
     const userMessages = (await api.events(id, 'MessageEvent')).filter((e) => e['source'] === 'user');
     assert.equal(userMessages.length, 2);
+    assert.equal((await api.call('GET', `/api/conversations/${id}/events/count?kind=MessageEvent&source=user`)).body, 2);
+    assert.equal((await api.call('GET', `/api/conversations/${id}/events/count?source=agent&kind=MessageEvent`)).body, 2);
+    const countSince = async (since: string) =>
+      (await api.call('GET', `/api/conversations/${id}/events/count?kind=MessageEvent&source=user&timestamp__gte=${encodeURIComponent(since)}`)).body;
+    assert.equal(await countSince(userMessages[0]!['timestamp'] as string), 2);
+    assert.equal(await countSince('2999-01-01T00:00:00.000Z'), 0);
   });
 
   test('events page with a cursor, in order, filtered by kind, both directions', async (t) => {

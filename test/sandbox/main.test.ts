@@ -96,7 +96,7 @@ test('a sandbox frozen as a process group resumes without its commands timing ou
   const resumed = size();
   await waitFor(() => size() > resumed + 10, 2000, 'ticks after SIGCONT');
   assert.equal(await api.status(id), 'running', 'the frozen time did not count against the limit');
-  await api.waitForStatus(id, 'idle', 5000);
+  await api.waitForStatus(id, 'finished', 5000);
   assert.equal((await api.replies(id))[0]?.timed_out, true, 'the limit still applies to running time');
   const exited = once(child, 'exit');
   child.kill('SIGTERM');

@@ -1,5 +1,6 @@
 // Shared helpers for the sandbox agent server tests: a real server on port 0 in a
 // temporary workspace, a small JSON client, and process/poll helpers.
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ import type { AgentServerOptions, RunningAgentServer } from '../../src/local-run
 
 export const API_KEY = 'test-session-key';
 export const AGENT = { llm: { model: 'shell', api_key: 'sk-not-a-real-key' } };
+/** A relative working_dir resolves against the server's folder, as on the real agent server. */
+export const workspaceFor = (id: string) => ({ kind: 'LocalWorkspace', working_dir: id });
 
 export interface Reply {
   readonly status: number;
@@ -37,9 +40,10 @@ export class Api {
     return { status: res.statusCode, body: text === '' ? undefined : JSON.parse(text) };
   }
 
-  /** Creates a conversation and returns its id. */
+  /** Creates a conversation in the folder named after its id (as the product does) and returns the id. */
   async create(extra: Record<string, unknown> = {}): Promise<string> {
-    const reply = await this.call('POST', '/api/conversations', { agent: AGENT, ...extra });
+    const id = typeof extra['conversation_id'] === 'string' ? extra['conversation_id'] : randomUUID();
+    const reply = await this.call('POST', '/api/conversations', { agent: AGENT, conversation_id: id, workspace: workspaceFor(id), ...extra });
     if (reply.status !== 201) throw new Error(`create failed: ${reply.status} ${JSON.stringify(reply.body)}`);
     return (reply.body as { id: string }).id;
   }

@@ -2,12 +2,12 @@
 // Routes stay thin: they parse, call one method here, and shape the reply.
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { conflict, notFound } from '../../http-server/errors.js';
 import type { ConversationInfo, EventPage, ExecutionStatus } from '../../runtime-api/agent-server-schemas.js';
 import { Conversation } from './conversations.js';
 import type { MessageRequest, StartRequest } from './conversations.js';
-import type { EventSearch } from './event-log.js';
+import type { EventCount, EventSearch } from './event-log.js';
 import { killAll, signalProcesses } from './process-tree.js';
 import type { ProcessSelector } from './process-tree.js';
 import { ShellAgent } from './shell-agent.js';
@@ -41,7 +41,8 @@ export class ConversationService {
     const id = (request.conversation_id ?? randomUUID()).toLowerCase();
     const existing = this.#entries.get(id);
     if (existing) return { created: false, info: existing.conversation.info() };
-    const workspace = join(this.settings.workspaceDir, id);
+    // As on the real server, a relative working_dir resolves against the server's own folder.
+    const workspace = resolve(this.settings.workspaceDir, request.workspace?.working_dir ?? id);
     await mkdir(workspace, { recursive: true });
     // A concurrent create of the same id may have won while we waited for the folder.
     const winner = this.#entries.get(id);
@@ -65,10 +66,14 @@ export class ConversationService {
     return this.#get(id).conversation.info();
   }
 
-  /** Records a message; a repeated Idempotency-Key makes it a no-op. */
-  sendMessage(id: string, message: MessageRequest, idempotencyKey: string | undefined): void {
+  /** The conversation, or undefined when there is none of that id (for the event socket). */
+  find(id: string): Conversation | undefined {
+    return this.#entries.get(id.toLowerCase())?.conversation;
+  }
+
+  /** Records a message; posting the same one twice records it twice, as on the real server. */
+  sendMessage(id: string, message: MessageRequest): void {
     const { conversation, agent } = this.#get(id);
-    if (idempotencyKey !== undefined && conversation.checkIdempotencyKey(idempotencyKey)) return;
     conversation.addMessage(message);
     if (message.run) agent.run();
   }
@@ -81,10 +86,20 @@ export class ConversationService {
     this.#get(id).agent.pause();
   }
 
+  /** The real server cancels the in-flight LLM call; a shell command is not cut short, so this is pause. */
+  interrupt(id: string): void {
+    this.pause(id);
+  }
+
+  countEvents(id: string, query: EventCount): number {
+    return this.#get(id).conversation.log.count(query);
+  }
+
   /** Forgets the conversation at once (later calls get 404), then kills its processes. The workspace stays. */
   async delete(id: string): Promise<void> {
     const entry = this.#get(id);
     this.#entries.delete(entry.conversation.id);
+    entry.conversation.log.close();
     await entry.agent.stop();
   }
 

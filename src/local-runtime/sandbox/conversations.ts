@@ -1,5 +1,6 @@
 // One conversation as the sandbox agent server keeps it in memory: execution status,
-// event log, the user commands not yet run, and recently seen idempotency keys.
+// event log and the user commands not yet run. Like the real server it has no idempotency:
+// a message posted twice is recorded twice.
 import type { z } from 'zod';
 import type {
   ConversationInfo,
@@ -12,8 +13,6 @@ import { EventLog } from './event-log.js';
 export type StartRequest = z.output<typeof startConversationRequestSchema>;
 export type MessageRequest = z.output<typeof sendMessageRequestSchema>;
 
-/** How many Idempotency-Keys a conversation remembers. */
-const IDEMPOTENCY_WINDOW = 1000;
 const TITLE_LENGTH = 60;
 
 export class Conversation {
@@ -23,7 +22,6 @@ export class Conversation {
   #status: ExecutionStatus = 'idle';
   #title: string | null = null;
   readonly #pending: string[] = [];
-  readonly #keys = new RecentKeys(IDEMPOTENCY_WINDOW);
   readonly #settings: Record<string, unknown>;
 
   constructor(
@@ -78,11 +76,6 @@ export class Conversation {
     return this.#pending.shift();
   }
 
-  /** True when `key` was seen before; remembers it otherwise. */
-  checkIdempotencyKey(key: string): boolean {
-    return this.#keys.checkAndAdd(key);
-  }
-
   info(): ConversationInfo {
     return {
       id: this.id,
@@ -93,23 +86,6 @@ export class Conversation {
       created_at: this.#createdAt,
       updated_at: this.#updatedAt,
     };
-  }
-}
-
-/** A bounded set that forgets its oldest entries first. */
-class RecentKeys {
-  readonly #keys = new Set<string>();
-
-  constructor(private readonly capacity: number) {}
-
-  checkAndAdd(key: string): boolean {
-    if (this.#keys.has(key)) return true;
-    this.#keys.add(key);
-    if (this.#keys.size > this.capacity) {
-      const oldest = this.#keys.values().next().value;
-      if (oldest !== undefined) this.#keys.delete(oldest);
-    }
-    return false;
   }
 }
 

@@ -90,7 +90,8 @@ export class ShellAgent {
       if (this.#stopped) return;
       if (this.#pauseRequested) return this.conversation.setStatus('paused');
       const command = this.conversation.takeCommand();
-      if (command === undefined) return this.conversation.setStatus('idle');
+      // The real server ends a run in `finished`; `idle` is only the state before any run.
+      if (command === undefined) return this.conversation.setStatus('finished');
       await this.#execute(command);
     }
   }

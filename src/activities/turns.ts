@@ -1,0 +1,65 @@
+// Following one turn: from a delivered user message until the agent has answered it.
+// The status alone cannot say that: right after a message is posted with `run: true`
+// the real server may still report `idle`, or the previous turn's `finished`. So a turn
+// ends only on a stopped status (finished, error, stuck, paused) once the agent has
+// reacted to this message: an event after it that is neither the user's nor a state
+// update. Short read failures (a restart, a 503 while the runtime comes back) are
+// waited out here; longer ones go to the workflow, which recovers the runtime.
+import { heartbeat, sleep } from '@temporalio/activity';
+import type { AgentServerClient } from '../runtime-api/index.js';
+import { NetworkError, RequestTimeoutError, RUN_STOPPED_STATUSES, RuntimeDisconnectedError, RuntimePausedError, ServerError } from '../runtime-api/index.js';
+
+export interface TurnOutcome {
+  readonly executionStatus: string;
+  readonly durationMs: number;
+}
+
+/** How long reads may keep failing before the runtime counts as lost. */
+const READ_FAILURE_BUDGET_MS = 20_000;
+/** A turn that shows no sign of running for this long gets one more /run (a start refused for capacity, say). */
+const NUDGE_AFTER_MS = 30_000;
+const POLL_MS = { first: 10, max: 500 } as const;
+
+export async function followTurn(client: AgentServerClient, id: string, since: string | undefined, signal: AbortSignal): Promise<TurnOutcome> {
+  const startedAt = Date.now();
+  let lastSignOfLife = startedAt;
+  let failingSince: number | undefined;
+  for (let delay: number = POLL_MS.first; ; delay = Math.min(delay * 1.5, POLL_MS.max)) {
+    try {
+      const status = (await client.getConversation(id, { signal })).execution_status;
+      failingSince = undefined;
+      if (status === 'running') lastSignOfLife = Date.now();
+      if ((RUN_STOPPED_STATUSES as readonly string[]).includes(status) && (await agentReacted(client, id, since, signal))) {
+        return { executionStatus: status, durationMs: Date.now() - startedAt };
+      }
+      if (status !== 'running' && Date.now() - lastSignOfLife > NUDGE_AFTER_MS) {
+        lastSignOfLife = Date.now();
+        await client.run(id, { signal });
+      }
+      heartbeat({ status });
+    } catch (error) {
+      if (signal.aborted || !isPassing(error)) throw error;
+      failingSince ??= Date.now();
+      if (Date.now() - failingSince > READ_FAILURE_BUDGET_MS) throw error;
+    }
+    await sleep(delay);
+  }
+}
+
+/** Whether any event after the user's message (at `since`) comes from the agent's side. */
+async function agentReacted(client: AgentServerClient, id: string, since: string | undefined, signal: AbortSignal): Promise<boolean> {
+  const page = await client.searchEvents(id, { timestamp__gte: since, sort_order: 'TIMESTAMP_DESC', limit: 20 }, { signal });
+  if (since !== undefined) return page.items.some(isReaction);
+  // Without a timestamp: the newest event that is not a state update must not be the user's.
+  const newest = page.items.find((event) => event.kind !== 'ConversationStateUpdateEvent');
+  return newest !== undefined && isReaction(newest);
+}
+
+function isReaction(event: { kind: string; source?: string }): boolean {
+  return event.source !== 'user' && event.kind !== 'ConversationStateUpdateEvent';
+}
+
+/** Failures that a runtime restart or a short network fault explains. */
+function isPassing(error: unknown): boolean {
+  return [NetworkError, RequestTimeoutError, ServerError, RuntimePausedError, RuntimeDisconnectedError].some((type) => error instanceof type);
+}
