@@ -59,7 +59,11 @@ function isReaction(event: { kind: string; source?: string }): boolean {
   return event.source !== 'user' && event.kind !== 'ConversationStateUpdateEvent';
 }
 
-/** Failures that a runtime restart or a short network fault explains. */
+/**
+ * Failures that a runtime restart or a short network fault explains. A 404 is not one:
+ * an agent server that answers but no longer knows the conversation lost it for good.
+ */
 function isPassing(error: unknown): boolean {
-  return [NetworkError, RequestTimeoutError, ServerError, RuntimePausedError, RuntimeDisconnectedError].some((type) => error instanceof type);
+  if (error instanceof RuntimeDisconnectedError) return error.status !== 404;
+  return [NetworkError, RequestTimeoutError, ServerError, RuntimePausedError].some((type) => error instanceof type);
 }
