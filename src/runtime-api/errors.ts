@@ -1,13 +1,14 @@
 // One error family for both wire protocols. Callers (activities) branch on the class,
 // never on message text. Class names matter: Temporal records an activity failure's
 // type as the error's constructor name, and `nonRetryableErrorTypes` matches on it.
+import { redact } from './redaction.js';
 
 export interface RuntimeHttpErrorDetails {
   /** The call that failed, e.g. `runtime-api.getSession`. */
   label: string;
   /** HTTP status, or undefined when no response arrived (network, timeout, bad input). */
   status?: number;
-  /** First ~300 characters of the response body; undefined when there was none. */
+  /** First ~300 characters of the response body, scrubbed of secrets; undefined when there was none. */
   bodyExcerpt?: string;
   cause?: unknown;
 }
@@ -20,11 +21,14 @@ export abstract class RuntimeHttpError extends Error {
   abstract readonly retryable: boolean;
 
   constructor(message: string, details: RuntimeHttpErrorDetails) {
-    super(message, { cause: details.cause });
+    // Scrubbed before super(), which writes the message into the stack trace too. The
+    // clients scrub what they sent already (see http.ts); this catches registered secrets
+    // and anything keyed like one whoever builds the error.
+    super(redact(message), { cause: details.cause });
     this.name = new.target.name;
     this.label = details.label;
     this.status = details.status;
-    this.bodyExcerpt = details.bodyExcerpt;
+    this.bodyExcerpt = details.bodyExcerpt === undefined ? undefined : redact(details.bodyExcerpt);
   }
 }
 

@@ -18,8 +18,11 @@ import {
   UnauthorizedError,
 } from './errors.js';
 import type { RuntimeHttpError, RuntimeHttpErrorDetails } from './errors.js';
+import { isSecretName, redact, secretValuesIn } from './redaction.js';
 
 const EXCERPT_CHARS = 300;
+/** How much of a response body is scrubbed and excerpted; the excerpt is cut from its start. */
+const SCRUBBED_CHARS = 64 * 1024;
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** Which side answered: the same status means different things on each (503 = paused only on a runtime). */
@@ -81,9 +84,12 @@ export class HttpEndpoint {
   readonly #options: EndpointOptions;
   readonly #base: URL;
   readonly #prefix: string;
+  /** The secrets this endpoint sends on every request (its auth headers): never echoed into an error. */
+  readonly #secrets: string[];
 
   constructor(options: EndpointOptions) {
     this.#options = { ...options, headers: { ...options.headers } };
+    this.#secrets = secretHeaderValues(this.#options.headers);
     // Keep any path prefix (runtime URLs may look like http://host/sandboxes/abc), minus a trailing slash.
     // (Kept as a string: a URL's pathname can never be empty, so `/` would double up.)
     this.#base = new URL(options.baseUrl);
@@ -121,9 +127,11 @@ export class HttpEndpoint {
     } catch (error) {
       throw transportError(spec.label, error, spec.signal);
     }
-    if (status >= 200 && status < 300) return { ok: true, status, data: parseBody(spec, status, text) };
+    // Whatever this call sent that is secret (auth headers, a body's api_key) must not come back in an error.
+    const scrub = (body: string) => excerpt(body, [...this.#secrets, ...secretHeaderValues(spec.headers ?? {}), ...secretValuesIn(spec.body)]);
+    if (status >= 200 && status < 300) return { ok: true, status, data: parseBody(spec, status, text, scrub) };
     if (spec.allow?.includes(status)) return { ok: false, status };
-    throw statusError(this.#options.protocol, { label: spec.label, status, bodyExcerpt: excerpt(text) }, responseHeaders);
+    throw statusError(this.#options.protocol, { label: spec.label, status, bodyExcerpt: scrub(text) }, responseHeaders);
   }
 
   #url(spec: CallSpec<unknown>): string {
@@ -136,14 +144,16 @@ export class HttpEndpoint {
   }
 }
 
-function parseBody<T>(spec: CallSpec<T>, status: number, text: string): T {
-  const details = { label: spec.label, status, bodyExcerpt: excerpt(text) };
+function parseBody<T>(spec: CallSpec<T>, status: number, text: string, scrub: (body: string) => string | undefined): T {
+  const details = { label: spec.label, status, bodyExcerpt: scrub(text) };
   let value: unknown = text;
   if (spec.bodyAs !== 'text') {
     try {
       // An empty body is `undefined`: fine for calls read by status only, a mismatch elsewhere.
       value = text.trim() === '' ? undefined : JSON.parse(text);
-    } catch (cause) {
+    } catch (error) {
+      // JSON.parse quotes the body in its message; keep only the scrubbed version of it.
+      const cause = new SyntaxError(scrub(error instanceof Error ? error.message : String(error)));
       throw new InvalidResponseError(`${spec.label}: response is not JSON`, { ...details, cause });
     }
   }
@@ -193,8 +203,13 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-function excerpt(text: string): string | undefined {
-  return text === '' ? undefined : text.slice(0, EXCERPT_CHARS);
+/** The start of a response body for an error, scrubbed of `secrets` and of anything keyed like one (before it is cut). */
+function excerpt(text: string, secrets: readonly string[]): string | undefined {
+  return text === '' ? undefined : redact(text.slice(0, SCRUBBED_CHARS), secrets).slice(0, EXCERPT_CHARS);
+}
+
+function secretHeaderValues(headers: Record<string, string>): string[] {
+  return Object.entries(headers).flatMap(([name, value]) => (isSecretName(name) ? [value, value.replace(/^(Bearer|Basic|Token)\s+/i, '')] : []));
 }
 
 export interface UrlPath {

@@ -9,4 +9,5 @@ export type { RuntimeApiClientOptions } from './runtime-api-client.js';
 export { AgentServerClient, AGENT_SERVER_DEFAULTS, createAgentServerDispatcher } from './agent-server-client.js';
 export type { AgentServerClientOptions, AgentServerDispatcherOptions, SendMessageOptions } from './agent-server-client.js';
 export { parseRetryAfter } from './http.js';
+export { REDACTED, redact, registerSecret } from './redaction.js';
 export type { CallOptions } from './http.js';
