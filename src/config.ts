@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DURATION_FORM, parseDuration } from './durations.js';
 import type { ConversationPolicy } from './workflows/state.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, MESSAGE_MAX_BYTES_CEILING } from './workflows/validation.js';
 
 const duration = (fallback: string, description: string) =>
   z
@@ -70,7 +71,13 @@ export const configSchema = z.object({
   CONVERSATION_IDLE_DELAY: duration('20m', 'pause a conversation\'s runtime after this long without activity'),
   CONVERSATION_RETENTION: duration('7d', 'stop (archive) a paused conversation\'s runtime after this long'),
   CONVERSATION_CLOSE_POLICY: z.enum(['stop', 'pause']).default('stop').describe('what close does to the runtime: stop | pause (default stop)'),
-  MESSAGE_MAX_BYTES: count(256 * 1024, 1, 2 * 1024 * 1024, 'largest user message in bytes of UTF-8'),
+  // Capped so that the largest message, with its envelope, still fits the 1 MiB body a runtime accepts (see validation.ts).
+  MESSAGE_MAX_BYTES: count(
+    DEFAULT_MAX_MESSAGE_BYTES,
+    1,
+    MESSAGE_MAX_BYTES_CEILING,
+    'largest user message: bytes of its text as sent (UTF-8, JSON-encoded: a control character counts 6)',
+  ),
   LLM_MODEL: z.string().min(1).default('shell').describe('agent llm.model sent when creating the agent conversation (the local sandbox runs a shell agent)'),
   LLM_API_KEY: optionalText('LLM key sent to the agent server by activities only; never enters workflow history'),
   DEMO: z.enum(['on', 'off']).default('on').describe('run the short demonstration conversation at `npm start`: on | off (default on)'),

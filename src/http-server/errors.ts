@@ -20,6 +20,8 @@ export const unauthorized = (detail: unknown = 'Unauthorized') => new HttpError(
 export const forbidden = (detail: unknown = 'Forbidden') => new HttpError(403, detail);
 export const notFound = (detail: unknown = 'Not Found') => new HttpError(404, detail);
 export const conflict = (detail: unknown) => new HttpError(409, detail);
-export const payloadTooLarge = (limitBytes: number) => new HttpError(413, `request body exceeds ${limitBytes} bytes`);
+/** `actualBytes` when the request declared its length; a streamed body is only known to be over. */
+export const payloadTooLarge = (limitBytes: number, actualBytes?: number) =>
+  new HttpError(413, `request body${actualBytes === undefined ? '' : ` of ${actualBytes} bytes`} is over the limit of ${limitBytes} bytes`);
 export const unprocessable = (detail: unknown) => new HttpError(422, detail);
 export const serviceUnavailable = (detail: unknown) => new HttpError(503, detail);

@@ -59,7 +59,7 @@ export class Router {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const segments = url.pathname.split('/').filter(Boolean).map(decodeSegment);
     const matches = this.#routes.map((route) => ({ route, params: matchSegments(route.segments, segments) }));
     const onPath = matches.filter((m) => m.params !== undefined);
     if (onPath.length === 0) throw new HttpError(404, `no route for ${url.pathname}`);
@@ -93,6 +93,15 @@ function isReply(value: unknown): value is { status: number; body: unknown } {
   return typeof value === 'object' && value !== null && REPLY in value;
 }
 
+/** A path segment, percent-decoded; a malformed escape (`%zz`, a cut-off UTF-8 sequence) is the caller's mistake. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`malformed percent-encoding in the path segment ${JSON.stringify(segment)}: write % as %25`);
+  }
+}
+
 function matchSegments(pattern: readonly string[], actual: readonly string[]): Record<string, string> | undefined {
   if (pattern.length !== actual.length) return undefined;
   const params: Record<string, string> = {};
@@ -113,7 +122,7 @@ function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.output<T> 
 
 async function readJson(req: IncomingMessage, limitBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limitBytes) throw payloadTooLarge(limitBytes);
+  if (declared > limitBytes) throw payloadTooLarge(limitBytes, declared);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
