@@ -12,6 +12,7 @@ import { ConversationErrorType, RUNTIME_ERROR_TYPES } from '../failure-types.js'
 import type { WorkflowActivities } from './activities.js';
 import { bringUp } from './provisioning.js';
 import { describeFailure, publish } from './status.js';
+import { recordOutcome } from './state.js';
 import type { ConversationState, QueuedMessage } from './state.js';
 
 export interface Recoveries {
@@ -30,6 +31,7 @@ export async function deliverNext(state: ConversationState, acts: WorkflowActivi
   }
   const ended = await followTurn(state, acts, message.messageId);
   if (ended === 'lost') return recover(state, acts, recoveries);
+  recordOutcome(state, { messageId: message.messageId, result: ended === 'ended' ? 'answered' : 'interrupted', executionStatus: state.executionStatus });
   recoveries.count = 0;
   state.queue.shift();
   state.turn = undefined;
@@ -69,6 +71,7 @@ async function deliver(state: ConversationState, acts: WorkflowActivities, messa
     state.refused = (state.refused ?? 0) + 1;
     state.lastRefused = { messageId: message.messageId, reason: failure.message, at: Date.now() };
     state.notice = `message ${message.messageId} was refused by the agent server: ${failure.message}`;
+    recordOutcome(state, { messageId: message.messageId, result: 'refused', reason: failure.message });
     log.warn('agent server refused a message', { messageId: message.messageId, error: failure.message });
     publish(state);
     return 'refused';

@@ -3,16 +3,26 @@
 import { ApplicationFailure, condition, log, setHandler } from '@temporalio/workflow';
 import { ConversationErrorType } from '../failure-types.js';
 import { closeSignal, infoQuery, pauseSignal, resumeSignal, sendMessageSignal, sendMessageUpdate, waitUntilReadyUpdate } from './messages.js';
-import type { MessageAck, SendMessageInput } from './messages.js';
+import type { MessageAck, MessageOutcome, SendMessageInput } from './messages.js';
 import { DEDUPE_WINDOW, toInfo } from './state.js';
 import type { ConversationState } from './state.js';
 import { InvalidInputError, validateMessage } from './validation.js';
 
 export function installHandlers(state: ConversationState): void {
-  setHandler(sendMessageUpdate, (input) => enqueue(state, input), {
-    validator: (input) => checkIncoming(state, input),
-    description: 'Queue a user message; returns its queue position, or duplicate for a repeated messageId.',
-  });
+  setHandler(
+    sendMessageUpdate,
+    async (input) => {
+      const ack = enqueue(state, input);
+      if (input.waitFor !== 'turn') return ack;
+      await condition(() => outcomeOf(state, input.messageId) !== undefined || isOver(state, input.messageId));
+      const outcome = outcomeOf(state, input.messageId) ?? { messageId: input.messageId, result: 'undelivered', reason: `conversation ${state.status.toLowerCase()} first` };
+      return { ...ack, outcome };
+    },
+    {
+      validator: (input) => checkIncoming(state, input),
+      description: "Queue a user message; returns its queue position (or duplicate). With waitFor 'turn', returns once the agent's turn on it ended.",
+    },
+  );
   setHandler(
     sendMessageSignal,
     (input) => {
@@ -52,6 +62,16 @@ export function installHandlers(state: ConversationState): void {
   setHandler(infoQuery, () => toInfo(state));
 }
 
+function outcomeOf(state: ConversationState, messageId: string): MessageOutcome | undefined {
+  return state.outcomes?.findLast((outcome) => outcome.messageId === messageId);
+}
+
+/** The conversation ended, or is closing, with the message never reaching the agent. */
+function isOver(state: ConversationState, messageId: string): boolean {
+  const queued = state.queue.some((message) => message.messageId === messageId);
+  return state.status === 'ARCHIVED' || state.status === 'ERROR' || (state.requested.close !== undefined && !queued);
+}
+
 /** The update validator: synchronous, and throws before anything reaches history. */
 function checkIncoming(state: ConversationState, input: SendMessageInput): void {
   if (state.requested.close || state.status === 'ARCHIVED' || state.status === 'ERROR') {
@@ -59,6 +79,9 @@ function checkIncoming(state: ConversationState, input: SendMessageInput): void 
   }
   try {
     validateMessage(input, state.policy.maxMessageBytes);
+    if (input.waitFor !== undefined && input.waitFor !== 'queued' && input.waitFor !== 'turn') {
+      throw new InvalidInputError('waitFor', `waitFor must be 'queued' or 'turn', not ${JSON.stringify(input.waitFor)}`);
+    }
   } catch (error) {
     if (error instanceof InvalidInputError) throw ApplicationFailure.nonRetryable(error.message, ConversationErrorType.InvalidInput, error.field);
     throw error;

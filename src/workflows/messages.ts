@@ -8,13 +8,30 @@ export interface SendMessageInput {
   /** Client-made ID; a message whose ID was seen recently is dropped as a duplicate. */
   readonly messageId: string;
   readonly text: string;
+  /**
+   * `queued` (the default): the update returns once the message is queued. `turn`: it
+   * returns once the agent's turn on it has ended, or the runtime refused it.
+   */
+  readonly waitFor?: 'queued' | 'turn';
+}
+
+/** What became of a message: the agent answered, its turn was interrupted, the agent server refused it, or the conversation closed first. */
+export interface MessageOutcome {
+  readonly messageId: string;
+  readonly result: 'answered' | 'interrupted' | 'refused' | 'undelivered';
+  /** The agent's execution status when the turn ended (finished, error, stuck, paused). */
+  readonly executionStatus?: string;
+  /** Why it was refused or not delivered. */
+  readonly reason?: string;
 }
 
 export interface MessageAck {
   readonly messageId: string;
-  /** 1-based place in the delivery queue when accepted; 0 for a duplicate. */
+  /** 1-based place in the delivery queue when accepted (1 = next to go to the agent); 0 for a duplicate. */
   readonly position: number;
   readonly duplicate: boolean;
+  /** Set when the sender asked to wait for the turn (`waitFor: 'turn'`). */
+  readonly outcome?: MessageOutcome;
 }
 
 export interface CloseInput {

@@ -1,5 +1,6 @@
 // The conversation's whole state as one plain-JSON object (no Map, Set or class), so it
 // can be passed unchanged to continueAsNew and shown by the info query.
+import type { MessageOutcome } from './messages.js';
 
 /** Names follow the seed's ConversationStatus. */
 export type ConversationStatus = 'STARTING' | 'RUNNING' | 'STOPPED' | 'ARCHIVED' | 'ERROR';
@@ -73,6 +74,8 @@ export interface ConversationState {
   /** Messages the runtime refused (a 4xx such as 413); each is reported here, never dropped silently. */
   refused?: number;
   lastRefused?: { messageId: string; reason: string; at: number };
+  /** What became of the most recent messages, for senders that wait for the turn. */
+  outcomes?: MessageOutcome[];
   executionStatus?: string;
   queue: QueuedMessage[];
   /** The most recent message IDs, oldest first: the dedupe window carried across runs. */
@@ -90,6 +93,14 @@ export interface ConversationState {
 }
 
 export const DEDUPE_WINDOW = 1_000;
+/** Outcomes kept for waiting senders; a sender waits only on its own, recent message. */
+export const OUTCOME_WINDOW = 100;
+
+export function recordOutcome(state: ConversationState, outcome: MessageOutcome): void {
+  const outcomes = (state.outcomes ??= []);
+  outcomes.push(outcome);
+  if (outcomes.length > OUTCOME_WINDOW) outcomes.splice(0, outcomes.length - OUTCOME_WINDOW);
+}
 
 /** The read-only view the info query returns: no secret, nothing but plain values. */
 export interface ConversationInfo {

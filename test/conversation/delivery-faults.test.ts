@@ -121,3 +121,34 @@ describe('a runtime that dies mid-turn (shell agent)', () => {
     assert.equal(result.info.status, 'ARCHIVED');
   });
 });
+
+describe('a message the runtime refuses (shell agent behind a proxy answering 413)', () => {
+  let stack: ConversationStack;
+  let proxy: FaultProxy;
+  before(async () => {
+    ({ stack, proxy } = await stackBehindProxy([{ matches: postsMessage, action: 'refuse', status: 413, times: 1 }]));
+  });
+  after(async () => {
+    await stack.close();
+    await proxy.close();
+  });
+
+  test('is reported to the waiting sender, in info and as a notice; the next message goes through', async () => {
+    const { conversations } = stack;
+    const id = uniqueId('refused');
+    await conversations.start({ conversationId: id, userId: 'gus' });
+    await conversations.waitUntilReady(id);
+    const refused = await conversations.send(id, { text: 'echo too-big', messageId: 'big', waitFor: 'turn' });
+    assert.equal(refused?.outcome?.result, 'refused');
+    assert.match(refused?.outcome?.reason ?? '', /413/);
+    const info = await conversations.info(id);
+    assert.equal(info.refused, 1);
+    assert.equal(info.lastRefused?.messageId, 'big');
+    assert.equal(info.status, 'RUNNING');
+
+    const answered = await conversations.send(id, { text: 'echo fine', messageId: 'ok', waitFor: 'turn' });
+    assert.deepEqual(answered?.outcome, { messageId: 'ok', result: 'answered', executionStatus: 'finished' });
+    assert.deepEqual(await userMessages(conversations, id), ['echo fine']);
+    await conversations.close(id);
+  });
+});

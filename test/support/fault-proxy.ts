@@ -10,9 +10,14 @@ import type { AddressInfo } from 'node:net';
 export interface FaultRule {
   /** Which requests it applies to. */
   readonly matches: (method: string, path: string) => boolean;
-  /** `cut`: drop the connection once the server has answered; `hold`: pass the answer on after `holdMs`. */
-  readonly action: 'cut' | 'hold';
+  /**
+   * `cut`: drop the connection once the server has answered; `hold`: pass the answer on
+   * after `holdMs`; `refuse`: answer `status` itself, without forwarding.
+   */
+  readonly action: 'cut' | 'hold' | 'refuse';
   readonly holdMs?: number;
+  /** For `refuse`. @default 413 */
+  readonly status?: number;
   /** How many matching requests it applies to. @default 1 */
   readonly times?: number;
 }
@@ -41,6 +46,13 @@ export async function startFaultProxy(target: string, rules: readonly FaultRule[
   const server = createServer((req, res) => {
     const index = ruleFor(req);
     if (index >= 0) applied[index] = (applied[index] ?? 0) + 1;
+    const refusal = rules[index];
+    if (refusal?.action === 'refuse') {
+      req.resume();
+      res.writeHead(refusal.status ?? 413, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ detail: 'refused by the fault proxy' }));
+      return;
+    }
     const forward = request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
