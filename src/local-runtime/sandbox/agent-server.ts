@@ -1,21 +1,24 @@
 // The sandbox agent server: the data plane inside each local runtime. It speaks the
-// agent-server subset of the OpenHands contract (openhands-contract.md §3) and runs the
-// built-in `shell` agent, which executes each user message as a bash command.
+// agent-server subset of the OpenHands contract (openhands-contract.md §3), REST and the
+// event socket, and runs the built-in `shell` agent, which executes each user message as a
+// bash command.
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { badRequest, unauthorized } from '../../http-server/errors.js';
+import { unauthorized } from '../../http-server/errors.js';
 import { Router, headerValue, reply, secretsEqual } from '../../http-server/router.js';
 import type { RouteContext } from '../../http-server/router.js';
 import {
+  eventCountQuerySchema,
   eventSearchQuerySchema,
   executionStatusSchema,
   sendMessageRequestSchema,
   startConversationRequestSchema,
 } from '../../runtime-api/agent-server-schemas.js';
 import { ConversationService } from './conversation-service.js';
+import { EventSockets } from './event-socket.js';
 
 export interface AgentServerOptions {
   /** Accepted X-Session-API-Key values; empty list = no auth. */
@@ -42,7 +45,6 @@ export interface RunningAgentServer {
   close(): Promise<void>;
 }
 
-const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
 const countQuerySchema = z.object({ status: executionStatusSchema.optional() });
 
 export async function startAgentServer(options: AgentServerOptions): Promise<RunningAgentServer> {
@@ -65,7 +67,9 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Run
     onInternalError: (errorId, error) => console.error(`agent-server: internal error ${errorId}`, error),
   });
   addRoutes(router, service);
+  const sockets = new EventSockets(service, keys);
   const server = createServer(router.listener);
+  server.on('upgrade', sockets.upgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
@@ -78,6 +82,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Run
   const close = async (): Promise<void> => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    sockets.closeAll();
     await service.closeAll();
     server.closeAllConnections();
     await closed;
@@ -111,16 +116,21 @@ function addRoutes(router: Router, service: ConversationService): void {
     })
     .on('POST', '/api/conversations/:id/events', async (ctx) => {
       const message = await ctx.body(sendMessageRequestSchema);
-      service.sendMessage(id(ctx), message, idempotencyKey(ctx.req));
+      service.sendMessage(id(ctx), message);
       return ok;
     })
     .on('GET', '/api/conversations/:id/events/search', (ctx) => service.searchEvents(id(ctx), ctx.queryAs(eventSearchQuerySchema)))
+    .on('GET', '/api/conversations/:id/events/count', (ctx) => service.countEvents(id(ctx), ctx.queryAs(eventCountQuerySchema)))
     .on('POST', '/api/conversations/:id/run', (ctx) => {
       service.run(id(ctx));
       return ok;
     })
     .on('POST', '/api/conversations/:id/pause', (ctx) => {
       service.pause(id(ctx));
+      return ok;
+    })
+    .on('POST', '/api/conversations/:id/interrupt', (ctx) => {
+      service.interrupt(id(ctx));
       return ok;
     });
 }
@@ -129,14 +139,6 @@ function isAuthorized(req: IncomingMessage, keys: readonly string[]): boolean {
   const given = headerValue(req, 'x-session-api-key');
   // Compare against every key, so the time taken does not tell which one matched.
   return keys.map((key) => secretsEqual(given, key)).includes(true);
-}
-
-function idempotencyKey(req: IncomingMessage): string | undefined {
-  const key = headerValue(req, 'idempotency-key');
-  if (key !== undefined && key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw badRequest(`Idempotency-Key is longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
-  }
-  return key;
 }
 
 function positive(name: string, value: number): number {
