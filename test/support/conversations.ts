@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AgentSettings } from '../../src/activities/agent-config.js';
 import { buildActivities } from '../../src/activities/wiring.js';
 import { ConversationClient } from '../../src/client.js';
 import type { ConversationInfo, ConversationPolicy } from '../../src/client.js';
@@ -34,13 +35,15 @@ export interface StackOptions {
   readonly taskQueue?: string;
   /** Another Temporal server than the one `npm test` started. */
   readonly address?: string;
+  /** The agent the worker creates in each runtime (model, LLM endpoint, key reference). @default the shell agent */
+  readonly agent?: Partial<AgentSettings>;
 }
 
 export async function startConversationStack(options: StackOptions = {}): Promise<ConversationStack> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'dc-stack-'));
   const apiKey = randomBytes(16).toString('hex');
   const server = await createRuntimeApiServer({ apiKey, dataDir, stopGraceMs: 1_000, log: () => {}, ...options.server });
-  const wired = buildActivities({ runtimeApiUrl: server.url, runtimeApiKey: apiKey });
+  const wired = buildActivities({ runtimeApiUrl: server.url, runtimeApiKey: apiKey, agent: options.agent });
   const temporal = await startTestWorker(wired.activities, { taskQueue: options.taskQueue, worker: !options.noWorker, address: options.address });
   const conversations = new ConversationClient({
     client: temporal.client,

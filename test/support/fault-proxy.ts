@@ -24,6 +24,8 @@ export interface FaultRule {
 
 export interface FaultProxy {
   readonly url: string;
+  /** Every request passed on, with the status the server answered (0 when none came). */
+  readonly seen: Array<{ method: string; path: string; status: number }>;
   /** Requests each rule was applied to (by rule index). */
   readonly applied: number[];
   /** Resolves when rule `index` was first applied and the server had answered that request. */
@@ -37,6 +39,7 @@ export async function startFaultProxy(target: string, rules: readonly FaultRule[
   const answeredCount = rules.map(() => 0);
   const waiters = rules.map(() => [] as Array<() => void>);
   const timers = new Set<NodeJS.Timeout>();
+  const seen: FaultProxy['seen'] = [];
 
   const ruleFor = (req: IncomingMessage): number => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -56,6 +59,7 @@ export async function startFaultProxy(target: string, rules: readonly FaultRule[
     const forward = request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
+        seen.push({ method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0] ?? '/', status: answer.statusCode ?? 0 });
         const rule = rules[index];
         if (rule) {
           answeredCount[index]! += 1;
@@ -101,6 +105,7 @@ export async function startFaultProxy(target: string, rules: readonly FaultRule[
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     applied,
+    seen,
     answered: (index) => new Promise((resolve) => (answeredCount[index]! > 0 ? resolve() : waiters[index]!.push(resolve))),
     close: async () => {
       for (const timer of timers) clearTimeout(timer);

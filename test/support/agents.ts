@@ -1,0 +1,60 @@
+// The two agent servers a conversation test can run against: the built-in shell agent
+// (each message is a bash command) and the real OpenHands agent server driven by the
+// scripted LLM (src/llm/script.ts: `run: <command>` makes the agent call its terminal
+// tool). A variant says how to ask for a command and what its answer looks like, so one
+// test body serves both.
+import type { AgentSettings } from '../../src/activities/agent-config.js';
+import { SCRIPTED_MODEL, startScriptedLlm } from '../../src/llm/scripted-llm.js';
+import type { ScriptedLlm } from '../../src/llm/scripted-llm.js';
+import type { RuntimeApiServerOptions } from '../../src/local-runtime/server.js';
+
+export interface AgentVariant {
+  readonly name: 'shell' | 'openhands';
+  /** For startConversationStack: what the runtimes run and what the worker creates in them. */
+  readonly server: Partial<RuntimeApiServerOptions>;
+  readonly agent: Partial<AgentSettings>;
+  /** The user message that makes the agent run `command`. */
+  ask(command: string): string;
+  /** Whether an agent reply answers `command` with `output` in it. */
+  answers(reply: string, output: string): boolean;
+  /** The real server keeps conversations on disk: a restarted one still holds its messages. */
+  readonly keepsConversationsAcrossRestart: boolean;
+  /** The scripted LLM's requests (openhands only), e.g. to check the key it was sent. */
+  readonly llm?: ScriptedLlm;
+  close(): Promise<void>;
+}
+
+/** The key the worker sends the scripted LLM; a test may grep history for it. */
+export const SCRIPTED_LLM_KEY = 'sk-scripted-llm-test-key-7f3a';
+
+export function shellVariant(): AgentVariant {
+  return {
+    name: 'shell',
+    server: {},
+    agent: {},
+    ask: (command) => command,
+    answers: (reply, output) => reply === `${output}\n`,
+    keepsConversationsAcrossRestart: false,
+    close: async () => {},
+  };
+}
+
+export async function openhandsVariant(options: { maxConcurrentRuns?: number } = {}): Promise<AgentVariant> {
+  const llm = await startScriptedLlm();
+  return {
+    name: 'openhands',
+    server: { agent: 'openhands', openhands: { maxConcurrentRuns: options.maxConcurrentRuns } },
+    agent: { model: SCRIPTED_MODEL, baseUrl: llm.baseUrl, apiKey: { value: SCRIPTED_LLM_KEY }, tools: ['terminal'] },
+    ask: (command) => `run: ${command}`,
+    answers: (reply, output) => reply.includes(output),
+    keepsConversationsAcrossRestart: true,
+    llm,
+    close: () => llm.close(),
+  };
+}
+
+/** Both variants, for `for (const make of AGENT_VARIANTS)` around a describe block. */
+export const AGENT_VARIANTS: ReadonlyArray<{ readonly name: AgentVariant['name']; make(): Promise<AgentVariant> }> = [
+  { name: 'shell', make: async () => shellVariant() },
+  { name: 'openhands', make: () => openhandsVariant() },
+];
