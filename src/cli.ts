@@ -3,17 +3,18 @@
 // RUNTIME_API_URL name). Prints JSON; exits 1 with a one-line error on failure.
 import { parseArgs } from 'node:util';
 import { ConversationClient } from './client.js';
-import type { ConversationStatus } from './client.js';
 import { loadConfigOrExit, policyFrom } from './config.js';
 import { RuntimeApiClient } from './runtime-api/index.js';
 import { runtimeEndpointFor } from './runtime-endpoint.js';
+import { validateStatus } from './workflows/validation.js';
 
 const USAGE = `usage: conversations <command> [options]
   start <id> --user <user> [--message <text>] [--signal]   start (or join) a conversation
   send <id> <text> [--message-id <id>] [--signal]          send a user message
   ready <id>                                               wait until provisioning has ended
   info <id>                                                status, runtime, counters, last error
-  list [--user <user>] [--status <STATUS>] [--limit <n>]   conversations from Temporal visibility
+  list [--user <user>] [--status <status>] [--limit <n>]   conversations from Temporal visibility
+                     (status: starting|running|stopped|archived|error, any case)
   pause <id> | resume <id> | close <id> [--reason <text>]  lifecycle on demand
   events <id> [--limit <n>] [--page <page id>]             the agent's events, read through the runtime`;
 
@@ -42,6 +43,8 @@ async function run(argv: string[]): Promise<unknown> {
   const needsId = command !== 'list';
   if (needsId && !id) throw new UsageError(`${command} needs a conversation ID`);
   const conversationId = id as string;
+  // Checked before connecting, so bad input gets its own answer even when Temporal is down.
+  const status = values.status === undefined ? undefined : validateStatus(values.status);
   const conversations = await connect();
   const mode = values.signal ? 'signal' : 'update';
   switch (command as Command) {
@@ -58,7 +61,7 @@ async function run(argv: string[]): Promise<unknown> {
     case 'info':
       return conversations.info(conversationId);
     case 'list':
-      return conversations.list({ userId: values.user, status: values.status as ConversationStatus | undefined, limit: numberOption(values.limit) });
+      return conversations.list({ userId: values.user, status, limit: numberOption(values.limit) });
     case 'pause':
       await conversations.pause(conversationId);
       return { conversationId, requested: 'pause' };

@@ -1,7 +1,7 @@
 // The errors ConversationClient callers can catch, one class each, and the single
 // translator from Temporal client errors to them (callers never see gRPC or failure
 // internals, and never have to read message text).
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError, isGrpcServiceError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { ConversationErrorType } from './failure-types.js';
 import { InvalidInputError } from './workflows/validation.js';
@@ -36,8 +36,64 @@ export class ProvisioningFailedError extends Error {
   }
 }
 
+/** What a call was doing when Temporal could not be reached, so the error can say what did not happen. */
+export interface ClientCall {
+  /** Where the client connects, for the message. */
+  readonly address: string;
+  /** e.g. `pause conversation c-42`. */
+  readonly action: string;
+  /** Set when the call carried a user message: the ID to send it again with. */
+  readonly messageId?: string;
+  /** Whether the call asked for a change (a message, pause, close...) rather than a read. */
+  readonly change?: boolean;
+}
+
+/**
+ * Temporal did not answer (refused connection, server down, deadline passed). Whatever
+ * the call asked for was not acknowledged: a message may or may not have arrived, and
+ * sending it again with the same `messageId` is safe because the conversation drops repeats.
+ */
+export class TemporalUnavailableError extends Error {
+  readonly address: string;
+  readonly messageId: string | undefined;
+  constructor(call: ClientCall, reason: string, options?: { cause?: unknown }) {
+    const what = call.action ? ` to ${call.action}` : '';
+    let consequence = '; is the server running? set TEMPORAL_ADDRESS to its host:port';
+    if (call.messageId !== undefined) {
+      consequence =
+        `: the message was NOT acknowledged (it may or may not have arrived); send it again with the same messageId ` +
+        `"${call.messageId}", which the conversation accepts once`;
+    } else if (call.change) {
+      consequence = ': the request was NOT acknowledged; it is safe to send it again';
+    }
+    super(`cannot reach Temporal at ${call.address}${what} (${reason})${consequence}`, options);
+    this.name = 'TemporalUnavailableError';
+    this.address = call.address;
+    this.messageId = call.messageId;
+  }
+}
+
+/** gRPC codes that mean the server did not answer, as opposed to answering no. */
+const UNAVAILABLE_CODES = new Map([
+  [14, 'UNAVAILABLE'],
+  [4, 'DEADLINE_EXCEEDED'],
+]);
+
+/** The reason, when `error` (or a cause of it) says Temporal could not be reached; undefined otherwise. */
+export function unavailableReason(error: unknown): string | undefined {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if (!isGrpcServiceError(current)) continue;
+    const code = UNAVAILABLE_CODES.get(current.code);
+    // grpc-js appends an empty "Resolution note:" to connection failures.
+    if (code !== undefined) return `${code}: ${current.details.replace(/\.?\s*Resolution note:\s*$/, '')}`;
+  }
+  return undefined;
+}
+
 /** Maps what the Temporal client threw for `conversationId` to our error classes; rethrows anything else. */
-export function translateClientError(conversationId: string, error: unknown): never {
+export function translateClientError(conversationId: string, error: unknown, call?: ClientCall): never {
+  const unavailable = call && unavailableReason(error);
+  if (call && unavailable) throw new TemporalUnavailableError(call, unavailable, { cause: error });
   if (error instanceof WorkflowNotFoundError) throw new ConversationNotFoundError(conversationId);
   if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError) {
     const failure = error.cause instanceof ApplicationFailure ? error.cause : undefined;

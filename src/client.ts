@@ -3,19 +3,36 @@
 // idempotent (conflict policy USE_EXISTING): two starts of one ID join one workflow.
 // A closed conversation can be started again under the same ID (reuse ALLOW_DUPLICATE).
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
-import { ConversationClosedError, translateClientError } from './client-errors.js';
+import { ConversationClosedError, TemporalUnavailableError, translateClientError, unavailableReason } from './client-errors.js';
+import type { ClientCall } from './client-errors.js';
 import { agentConversationIdFor } from './activities/agent.js';
 import { AgentServerClient } from './runtime-api/index.js';
 import type { AgentEvent, EventPage, RuntimeApiClient } from './runtime-api/index.js';
 import type { ConversationResult, conversationWorkflow } from './workflows/conversation.js';
 import { closeSignal, infoQuery, pauseSignal, resumeSignal, sendMessageSignal, sendMessageUpdate, waitUntilReadyUpdate } from './workflows/messages.js';
 import type { MessageAck, SendMessageInput } from './workflows/messages.js';
-import { conversationStatusKey, conversationUserIdKey, runtimeStatusKey } from './workflows/search-attributes.js';
+import { connectTemporal } from './temporal/connect.js';
+import { conversationListQuery, conversationStatusKey, conversationUserIdKey, runtimeStatusKey } from './workflows/search-attributes.js';
 import type { ConversationInfo, ConversationPolicy, ConversationStatus } from './workflows/state.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, validateConversationId, validateMessage, validateUserId } from './workflows/validation.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  InvalidInputError,
+  validateConversationId,
+  validateMessage,
+  validateStatus,
+  validateUserId,
+} from './workflows/validation.js';
+
+/** A message to send; `messageId` defaults to a fresh UUID (reuse it to retry safely). */
+export interface OutgoingMessage {
+  readonly text: string;
+  readonly messageId?: string;
+  /** `turn`: the update returns once the agent's turn on it ended (or it was refused). @default 'queued' */
+  readonly waitFor?: 'queued' | 'turn';
+}
 
 export * from './client-errors.js';
 export type { ConversationInfo, ConversationPolicy, ConversationResult, ConversationStatus, MessageAck };
@@ -27,6 +44,8 @@ export interface ConversationClientOptions {
   readonly policy?: Partial<ConversationPolicy>;
   /** Needed only for `events()`, which reads the agent server through the runtime. */
   readonly runtimeApi?: RuntimeApiClient;
+  /** Named in errors when Temporal cannot be reached. @default the client connection's address */
+  readonly address?: string;
 }
 
 export interface StartOptions {
@@ -50,14 +69,20 @@ export interface ConversationSummary {
 export class ConversationClient {
   readonly #options: ConversationClientOptions;
   readonly #maxMessageBytes: number;
+  readonly #address: string;
 
   constructor(options: ConversationClientOptions) {
     this.#options = options;
     this.#maxMessageBytes = options.policy?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const connection = options.client.connection as { options?: { address?: unknown } };
+    this.#address = options.address ?? String(connection.options?.address ?? 'the configured address');
   }
 
-  static async connect(options: Omit<ConversationClientOptions, 'client'> & { address: string; namespace?: string }): Promise<ConversationClient> {
-    const connection = await Connection.connect({ address: options.address });
+  /** Connects, or throws TemporalUnavailableError naming the address (at once for a closed port). */
+  static async connect(
+    options: Omit<ConversationClientOptions, 'client'> & { address: string; namespace?: string; connectTimeoutMs?: number },
+  ): Promise<ConversationClient> {
+    const connection = await connectTemporal({ address: options.address, connectTimeoutMs: options.connectTimeoutMs });
     return new ConversationClient({ ...options, client: new Client({ connection, namespace: options.namespace ?? 'default' }) });
   }
 
@@ -109,12 +134,13 @@ export class ConversationClient {
       });
       return { ack };
     } catch (error) {
-      return this.#translate(conversationId, error);
+      return this.#translate(conversationId, error, this.#call(`start conversation ${conversationId}`, message?.messageId));
     }
   }
 
   /** Sends a user message. 'update' (default) returns once it is queued; 'signal' returns once Temporal has it. */
-  async send(conversationId: string, message: { text: string; messageId?: string }, mode: 'update' | 'signal' = 'update'): Promise<MessageAck | undefined> {
+  /** With `waitFor: 'turn'` (updates only), resolves once the agent's turn on the message ended; `ack.outcome` says how. */
+  async send(conversationId: string, message: OutgoingMessage, mode: 'update' | 'signal' = 'update'): Promise<MessageAck | undefined> {
     const handle = this.#handle(conversationId);
     const input = this.#message(message);
     try {
@@ -124,7 +150,7 @@ export class ConversationClient {
       }
       return await handle.executeUpdate(sendMessageUpdate, { args: [input], updateId: input.messageId });
     } catch (error) {
-      return this.#translate(conversationId, error);
+      return this.#translate(conversationId, error, this.#call(`send message ${input.messageId} to conversation ${conversationId}`, input.messageId));
     }
   }
 
@@ -132,7 +158,7 @@ export class ConversationClient {
     try {
       return await this.#handle(conversationId).query(infoQuery);
     } catch (error) {
-      return this.#translate(conversationId, error);
+      return this.#translate(conversationId, error, this.#read(`read conversation ${conversationId}`));
     }
   }
 
@@ -143,20 +169,20 @@ export class ConversationClient {
     } catch (error) {
       // A failed provisioning ends the run, so the update may find no open run: the run's result says why.
       if (error instanceof WorkflowNotFoundError || error instanceof WorkflowUpdateFailedError) await this.result(conversationId);
-      return this.#translate(conversationId, error);
+      return this.#translate(conversationId, error, this.#read(`wait for conversation ${conversationId}`));
     }
   }
 
   async pause(conversationId: string): Promise<void> {
-    await this.#signal(conversationId, (handle) => handle.signal(pauseSignal));
+    await this.#signal(conversationId, 'pause', (handle) => handle.signal(pauseSignal));
   }
 
   async resume(conversationId: string): Promise<void> {
-    await this.#signal(conversationId, (handle) => handle.signal(resumeSignal));
+    await this.#signal(conversationId, 'resume', (handle) => handle.signal(resumeSignal));
   }
 
   async close(conversationId: string, reason?: string): Promise<void> {
-    await this.#signal(conversationId, (handle) => handle.signal(closeSignal, { reason }));
+    await this.#signal(conversationId, 'close', (handle) => handle.signal(closeSignal, { reason }));
   }
 
   /** Waits for the conversation's run to end (closed or archived). */
@@ -164,17 +190,33 @@ export class ConversationClient {
     try {
       return await this.#handle(conversationId).result();
     } catch (error) {
-      return this.#translate(conversationId, error);
+      return this.#translate(conversationId, error, this.#read(`wait for conversation ${conversationId} to end`));
     }
   }
 
-  /** Conversations by user and status, from Temporal visibility (eventually consistent). */
-  async list(filter: { userId?: string; status?: ConversationStatus; limit?: number } = {}): Promise<ConversationSummary[]> {
-    const clauses = [`WorkflowType = 'conversationWorkflow'`];
-    if (filter.userId) clauses.push(`${conversationUserIdKey.name} = '${validateUserId(filter.userId)}'`);
-    if (filter.status) clauses.push(`${conversationStatusKey.name} = '${filter.status}'`);
+  /**
+   * Conversations by user and status, from Temporal visibility (eventually consistent).
+   * The status may be in any letter case (`running`); an unknown one is refused with the valid values.
+   */
+  async list(filter: { userId?: string; status?: ConversationStatus | Lowercase<ConversationStatus>; limit?: number } = {}): Promise<ConversationSummary[]> {
+    const query = conversationListQuery({
+      userId: filter.userId === undefined ? undefined : validateUserId(filter.userId),
+      status: filter.status === undefined ? undefined : validateStatus(filter.status),
+    });
+    const limit = filter.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1) throw new InvalidInputError('limit', `invalid limit ${JSON.stringify(filter.limit)}: use a whole number from 1`);
+    try {
+      return await this.#list(query, limit);
+    } catch (error) {
+      const reason = unavailableReason(error);
+      if (reason) throw new TemporalUnavailableError(this.#read('list conversations'), reason, { cause: error });
+      throw error;
+    }
+  }
+
+  async #list(query: string, limit: number): Promise<ConversationSummary[]> {
     const summaries: ConversationSummary[] = [];
-    for await (const execution of this.temporal.workflow.list({ query: clauses.join(' AND ') })) {
+    for await (const execution of this.temporal.workflow.list({ query })) {
       summaries.push({
         conversationId: execution.workflowId,
         userId: execution.typedSearchAttributes.get(conversationUserIdKey),
@@ -183,7 +225,7 @@ export class ConversationClient {
         workflowStatus: execution.status.name,
         startTime: execution.startTime,
       });
-      if (summaries.length >= (filter.limit ?? 100)) break;
+      if (summaries.length >= limit) break;
     }
     return summaries;
   }
@@ -219,33 +261,42 @@ export class ConversationClient {
     return this.temporal.workflow.getHandle<typeof conversationWorkflow>(validateConversationId(conversationId));
   }
 
-  #message(message: { text: string; messageId?: string }): SendMessageInput {
-    const input = { messageId: message.messageId ?? randomUUID(), text: message.text };
+  #message(message: OutgoingMessage): SendMessageInput {
+    const input = { messageId: message.messageId ?? randomUUID(), text: message.text, ...(message.waitFor && { waitFor: message.waitFor }) };
     validateMessage(input, this.#maxMessageBytes);
     return input;
   }
 
-  async #signal(conversationId: string, send: (handle: WorkflowHandle) => Promise<void>): Promise<void> {
+  async #signal(conversationId: string, action: string, send: (handle: WorkflowHandle) => Promise<void>): Promise<void> {
     const handle = this.#handle(conversationId);
     try {
       await send(handle);
     } catch (error) {
-      await this.#translate(conversationId, error);
+      await this.#translate(conversationId, error, this.#call(`${action} conversation ${conversationId}`));
     }
+  }
+
+  /** A call that asks for a change; with `messageId` it carried a user message. */
+  #call(action: string, messageId?: string): ClientCall {
+    return { address: this.#address, action, messageId, change: true };
+  }
+
+  #read(action: string): ClientCall {
+    return { address: this.#address, action };
   }
 
   /**
    * Temporal answers "not found" both for an ID it never saw and for a run that has
    * ended; telling them apart takes a look at the ID's latest run.
    */
-  async #translate(conversationId: string, error: unknown): Promise<never> {
+  async #translate(conversationId: string, error: unknown, call: ClientCall): Promise<never> {
     if (error instanceof WorkflowNotFoundError) {
       const exists = await this.#handle(conversationId)
         .describe()
         .then(() => true, () => false);
       if (exists) throw new ConversationClosedError(conversationId, { cause: error });
     }
-    return translateClientError(conversationId, error);
+    return translateClientError(conversationId, error, call);
   }
 
 }

@@ -2,6 +2,7 @@
 // conversations by user and state in the Temporal UI. Values are never encrypted by
 // the payload codec: only IDs and status names go here, never message text.
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import { InvalidInputError } from './validation.js';
 
 export const conversationUserIdKey = defineSearchAttributeKey('ConversationUserId', SearchAttributeType.KEYWORD);
 export const conversationStatusKey = defineSearchAttributeKey('ConversationStatus', SearchAttributeType.KEYWORD);
@@ -9,3 +10,23 @@ export const runtimeStatusKey = defineSearchAttributeKey('ConversationRuntimeSta
 
 /** Every key the project needs registered on the server before workflows start. */
 export const projectSearchAttributes = [conversationUserIdKey, conversationStatusKey, runtimeStatusKey] as const;
+
+/**
+ * A string literal for a visibility query. Callers validate values first (IDs, statuses);
+ * this is the second line of defence, so no value can end the literal: a quote is escaped
+ * (Temporal's parser reads \' as a quote), and a backslash or control character,
+ * which that parser does not decode consistently, is refused.
+ */
+export function visibilityLiteral(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/[\\\u0000-\u001f]/.test(value)) throw new InvalidInputError('query', `${JSON.stringify(value)} cannot be used in a visibility query`);
+  return `'${value.replace(/'/g, "\\'")}'`;
+}
+
+/** The visibility query for conversations, optionally of one user and in one status (both already validated). */
+export function conversationListQuery(filter: { userId?: string; status?: string }): string {
+  const clauses = [`WorkflowType = ${visibilityLiteral('conversationWorkflow')}`];
+  if (filter.userId !== undefined) clauses.push(`${conversationUserIdKey.name} = ${visibilityLiteral(filter.userId)}`);
+  if (filter.status !== undefined) clauses.push(`${conversationStatusKey.name} = ${visibilityLiteral(filter.status)}`);
+  return clauses.join(' AND ');
+}
