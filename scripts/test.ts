@@ -2,6 +2,9 @@
 // same resolution as `npm start`, so nothing needs installing by hand), bundles the
 // workflows once for every test file, then runs node's test runner over test/**.
 // Pass file paths to run only those: `npm test -- test/foundation/config.test.ts`.
+// The OpenHands agent server is found (or the first time installed, a few minutes) here too,
+// before any test file runs, and its path handed on in OPENHANDS_AGENT_SERVER_PATH: test
+// files never install anything.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +14,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfigOrExit } from '../src/config.js';
 import { freePort } from '../src/temporal/dev-server.js';
 import { ensureTemporalServer, projectRoot } from '../src/temporal/server.js';
+import { PROJECT_TOOLS_DIR, resolveAgentServer } from '../src/tools/agent-server.js';
 import { workflowsPath } from '../src/worker.js';
 
 async function findTests(dir: string): Promise<string[]> {
@@ -26,6 +30,7 @@ async function main(): Promise<number> {
   // Tests always get their own server, even when TEMPORAL_ADDRESS points elsewhere.
   const config = loadConfigOrExit({ ...process.env, TEMPORAL_ADDRESS: undefined });
   const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : await findTests(path.join(projectRoot, 'test'));
+  const agentServerPath = await ensureAgentServer(config.OPENHANDS_AGENT_SERVER_PATH);
   const scratch = await mkdtemp(path.join(tmpdir(), 'dc-test-'));
   const server = await ensureTemporalServer(config, { ephemeral: true, port: await freePort(), log: (m) => console.log(`[test] ${m}`) });
   try {
@@ -42,6 +47,7 @@ async function main(): Promise<number> {
         TEMPORAL_NAMESPACE: server.namespace,
         TEST_WORKFLOW_BUNDLE: bundlePath,
         TEST_SCRATCH_DIR: scratch,
+        ...(agentServerPath ? { OPENHANDS_AGENT_SERVER_PATH: agentServerPath } : {}),
       },
     });
     const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
@@ -50,6 +56,22 @@ async function main(): Promise<number> {
   } finally {
     await server.stop();
     await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The agent server's path, or undefined when it cannot be had: then the tests that need it
+ * fail, each with the list of what was tried, and every other test still runs.
+ */
+async function ensureAgentServer(explicitPath: string | undefined): Promise<string | undefined> {
+  const started = Date.now();
+  try {
+    const server = await resolveAgentServer({ explicitPath, toolsDir: PROJECT_TOOLS_DIR, log: (m) => console.log(`[test] ${m}`) });
+    console.log(`[test] openhands-agent-server ${server.version} (${server.source}) ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${server.command}`);
+    return server.command;
+  } catch (error) {
+    console.error(`[test] no openhands-agent-server (${((Date.now() - started) / 1000).toFixed(1)} s): ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
   }
 }
 

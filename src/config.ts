@@ -60,10 +60,16 @@ export const configSchema = z.object({
   ),
   RUNTIME_API_HOST: z.string().default('127.0.0.1').describe('interface the local Runtime API binds (default 127.0.0.1)'),
   RUNTIME_DRIVER: z.enum(['process', 'inproc']).default('process').describe('local Runtime API sandbox driver: process | inproc (default process)'),
+  RUNTIME_AGENT: z
+    .enum(['shell', 'openhands'])
+    .default('shell')
+    .describe('what local runtimes run: shell (built-in, no Python, ready in 0.3 s) | openhands (the real OpenHands agent server, installed into .tools/ the first time) (default shell)'),
+  OPENHANDS_AGENT_SERVER_PATH: optionalText('a python with openhands-agent-server installed, or its agent-server script; unset = search PATH, then install the pinned one into .tools/'),
+  OPENHANDS_MAX_CONCURRENT_RUNS: count(4, 1, 1000, 'OH_MAX_CONCURRENT_RUNS of each local OpenHands agent server: its conversation plus the sub-agents it delegates to'),
   RUNTIME_API_FAULTS: optionalText(
     'fault injection for the local Runtime API as JSON, e.g. {"startDelayMs":150} (tests and benchmarks; off when unset)',
   ),
-  RUNTIME_IMAGE: z.string().min(1).default('local/agent-server:latest').describe('container image sent in POST /start (the local Runtime API ignores it)'),
+  RUNTIME_IMAGE: z.string().min(1).default('local/agent-server:latest').describe('container image sent in POST /start (the local Runtime API runs the OpenHands agent server for one naming openhands, else RUNTIME_AGENT)'),
   RUNTIME_API_TIMEOUT: duration('180s', 'per-request timeout for Runtime API calls'),
   RUNTIME_INIT_TIMEOUT: duration('180s', 'how long a runtime may take to become alive before provisioning fails'),
   AGENT_SERVER_TIMEOUT: duration('600s', 'headers/body timeout for agent-server calls (slow LLM turns run past 60 s)'),

@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import { createRuntimeApiServer } from './local-runtime/server.js';
 import type { RuntimeApiServer } from './local-runtime/server.js';
 import { parseFaults } from './local-runtime/faults.js';
+import { PROJECT_TOOLS_DIR, resolveAgentServer } from './tools/agent-server.js';
 
 export interface RuntimeEndpoint {
   readonly url: string;
@@ -54,6 +55,13 @@ export async function startLocalRuntimeApi(
       driver: config.RUNTIME_DRIVER,
       dataDir: path.join(config.DATA_DIR, 'runtimes'),
       faults: parseFaults(config.RUNTIME_API_FAULTS),
+      agent: config.RUNTIME_AGENT,
+      openhands: {
+        // Installs the pinned server into .tools/ if nothing else is found: at start-up with
+        // RUNTIME_AGENT=openhands, else on the first /start whose image asks for it.
+        server: () => resolveAgentServer({ explicitPath: config.OPENHANDS_AGENT_SERVER_PATH, toolsDir: PROJECT_TOOLS_DIR, log: log ?? logToStderr }),
+        maxConcurrentRuns: config.OPENHANDS_MAX_CONCURRENT_RUNS,
+      },
       log,
     });
     return { server, apiKey, keyFile: config.RUNTIME_API_KEY ? undefined : keyFileOf(config) };
@@ -68,6 +76,8 @@ export async function startLocalRuntimeApi(
     throw error;
   }
 }
+
+const logToStderr = (line: string) => process.stderr.write(`${line}\n`);
 
 const keyFileOf = (config: Config) => path.join(config.DATA_DIR, 'runtime-api.key');
 

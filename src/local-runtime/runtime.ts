@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import type { PodStatus, SessionStatus } from '../runtime-api/runtime-api-schemas.js';
 import { conflict } from '../http-server/errors.js';
+import type { AgentName } from './agents/agent.js';
 import type { LogFn, SandboxDriver, SandboxInstance } from './drivers/driver.js';
 
 export interface RuntimeDeps {
@@ -26,6 +27,10 @@ export interface RuntimeInit {
   readonly url: string;
   readonly workspaceDir: string;
   readonly environment: Readonly<Record<string, string>>;
+  /** Which agent server the sandbox runs (the process driver reads it; inproc runs the shell agent). */
+  readonly agent: AgentName;
+  /** The `/start` request's `working_dir`. */
+  readonly workingDir: string | undefined;
 }
 
 const ALIVE_POLL_MS = 20;
@@ -143,9 +148,9 @@ export class LocalRuntime {
   }
 
   #spec() {
-    const { runtimeId, sessionApiKey, workspaceDir, environment } = this.init;
+    const { runtimeId, sessionApiKey, workspaceDir, environment, agent, workingDir } = this.init;
     const { commandTimeoutMs, startDelayMs, crashOnStart } = this.deps;
-    return { runtimeId, sessionApiKey, workspaceDir, environment, commandTimeoutMs, startDelayMs, crashOnStart };
+    return { runtimeId, sessionApiKey, workspaceDir, environment, agent, workingDir, commandTimeoutMs, startDelayMs, crashOnStart };
   }
 
   /** Waits for the sandbox to listen, then polls GET /alive until it answers: pod `ready`. */

@@ -9,6 +9,8 @@ import { HttpError, notFound, unauthorized, unprocessable } from '../http-server
 import type { RouteContext, RouteHandler } from '../http-server/router.js';
 import { Router, headerValue, secretsEqual } from '../http-server/router.js';
 import { runtimeIdRequestSchema, startRuntimeRequestSchema } from '../runtime-api/runtime-api-schemas.js';
+import type { AgentOptions } from './agents/launchers.js';
+import { createLaunchers } from './agents/launchers.js';
 import type { DriverName, LogFn } from './drivers/driver.js';
 import { InprocDriver } from './drivers/inproc.js';
 import { ProcessDriver } from './drivers/process.js';
@@ -19,7 +21,8 @@ import { listView, runtimeView, sessionView, startView } from './registry.js';
 import type { LocalRuntime } from './runtime.js';
 import { RuntimeService } from './service.js';
 
-export interface RuntimeApiServerOptions {
+/** `agent` and `openhands` (AgentOptions) choose what each runtime runs; see docs/local-runtime.md. */
+export interface RuntimeApiServerOptions extends AgentOptions {
   /** Required `X-API-Key` on every route but `GET /health`. */
   readonly apiKey: string;
   /** Runtime workspaces live in `<dataDir>/workspaces/<session_id>`. */
@@ -62,8 +65,12 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export async function createRuntimeApiServer(options: RuntimeApiServerOptions): Promise<RuntimeApiServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const faults = new FaultInjector(options.faults);
+  const inproc = options.driver === 'inproc';
+  if (inproc && options.agent === 'openhands') throw new Error('the inproc driver runs only the shell agent; use the process driver for openhands');
   const service = new RuntimeService({
-    driver: options.driver === 'inproc' ? new InprocDriver(log) : new ProcessDriver(log, join(options.dataDir, 'sandbox-groups.json')),
+    driver: inproc ? new InprocDriver(log) : new ProcessDriver(log, join(options.dataDir, 'sandbox-groups.json'), await createLaunchers(options, log)),
+    defaultAgent: options.agent ?? 'shell',
+    agentFromRequest: !inproc,
     faults,
     dataDir: options.dataDir,
     maxRestarts: options.maxRestarts ?? 3,
@@ -86,7 +93,7 @@ export async function createRuntimeApiServer(options: RuntimeApiServerOptions): 
   process.on('exit', killAll);
   const { port } = server.address() as AddressInfo;
   service.baseUrl = (options.publicUrl ?? `http://${urlHost(options.host ?? '127.0.0.1')}:${port}`).replace(/\/+$/, '');
-  log(`runtime-api listening on ${service.baseUrl} (${options.driver ?? 'process'} driver)`);
+  log(`runtime-api listening on ${service.baseUrl} (${options.driver ?? 'process'} driver, ${options.agent ?? 'shell'} agent)`);
 
   const shutdown = async () => {
     state.closing = true;
@@ -139,7 +146,7 @@ function controlPlane(options: RuntimeApiServerOptions, service: RuntimeService,
   on('GET', '/registry_prefix', () => ({ registry_prefix: 'local' }));
   on('GET', '/image_exists', (ctx) => {
     ctx.queryAs(z.object({ image: z.string().min(1) }));
-    return { exists: true }; // any image runs as the built-in sandbox
+    return { exists: true }; // any image runs, as one of the local agents
   });
   on('POST', '/start', async (ctx) => {
     const body = await ctx.body(startRuntimeRequestSchema);

@@ -3,6 +3,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { StartRuntimeRequest } from '../runtime-api/runtime-api-schemas.js';
+import type { AgentName } from './agents/agent.js';
+import { chooseAgent } from './agents/agent.js';
 import type { LogFn, SandboxDriver } from './drivers/driver.js';
 import type { FaultInjector } from './faults.js';
 import { RuntimeRegistry } from './registry.js';
@@ -17,6 +19,10 @@ export interface RuntimeServiceSettings {
   readonly stopGraceMs: number;
   readonly stoppedRetentionMs: number;
   readonly commandTimeoutMs: number | undefined;
+  /** What a runtime runs when its `/start` request names no agent (see chooseAgent). */
+  readonly defaultAgent: AgentName;
+  /** Whether `/start` may pick the agent; the inproc driver runs only the shell agent. */
+  readonly agentFromRequest: boolean;
   readonly log: LogFn;
 }
 
@@ -27,11 +33,13 @@ export class RuntimeService {
   readonly #deps: RuntimeDeps;
   readonly #workspaces: string;
   readonly #driver: SandboxDriver;
+  readonly #agentFor: (request: StartRuntimeRequest) => AgentName;
 
   constructor(settings: RuntimeServiceSettings) {
     const { driver, faults, log } = settings;
     this.registry = new RuntimeRegistry(settings.stoppedRetentionMs);
     this.#driver = driver;
+    this.#agentFor = (request) => (settings.agentFromRequest ? chooseAgent(request, settings.defaultAgent) : settings.defaultAgent);
     this.#workspaces = join(resolve(settings.dataDir), 'workspaces');
     this.#deps = {
       driver,
@@ -58,11 +66,14 @@ export class RuntimeService {
         url: `${this.baseUrl}/sandboxes/${runtimeId}`,
         workspaceDir: join(this.#workspaces, workspaceName(request.session_id)),
         environment: { ...request.environment },
+        agent: this.#agentFor(request),
+        workingDir: request.working_dir,
       },
       this.#deps,
     );
     this.registry.add(runtime);
-    this.#deps.log(`[${runtimeId}] starting for session ${JSON.stringify(request.session_id)} (${this.#driver.name} driver)`);
+    const what = `${runtime.init.agent} agent, ${this.#driver.name} driver`;
+    this.#deps.log(`[${runtimeId}] starting for session ${JSON.stringify(request.session_id)} (${what})`);
     void runtime.start();
     return runtime;
   }
