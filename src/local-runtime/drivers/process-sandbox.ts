@@ -1,0 +1,197 @@
+// One sandbox of the process driver: an agent's server under a small bash wrapper, leading
+// its own process group. An agent whose helpers leave the group (the OpenHands server's tmux
+// servers and bash commands call setsid) is also reached through a tag in the environment
+// of everything it starts.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AgentChoice, AgentLauncher, AgentRun } from '../agents/agent.js';
+import { PROCESS_TAG_VAR, killAll, signalProcesses } from '../sandbox/process-tree.js';
+import type { ProcessSelector } from '../sandbox/process-tree.js';
+import type { LogFn, SandboxInstance, SandboxSpec } from './driver.js';
+import { deferred } from './driver.js';
+
+// Run through bash so the open-file limit is raised before the agent starts (an agent server
+// with many terminals runs out at the usual 1024), and so injected faults need no help from
+// the agent. $1 = start delay in seconds, $2 = 1 to crash at once, then the command.
+const WRAPPER = [
+  'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null',
+  'if [ "$2" = 1 ]; then echo "injected fault: crashOnStart" >&2; exit 1; fi',
+  'if [ "$1" != 0 ]; then sleep "$1"; fi',
+  'shift 2',
+  'exec "$@"',
+].join('\n');
+
+// The sandbox gets only these from our environment: the server's own secrets (its API key,
+// Temporal credentials) must not be readable by code running in a sandbox.
+const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'SHELL', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'TERM'];
+
+/** How long to wait for a killed process group's last members to be reaped. */
+const REAP_WAIT_MS = 2000;
+
+/** What a sandbox needs from its driver. */
+export interface DriverHooks {
+  readonly log: LogFn;
+  /** A sandbox process exists (`selector` when its helpers leave its group), or no longer does. */
+  readonly spawned: (pgid: number, selector: ProcessSelector | undefined) => void;
+  readonly gone: (pgid: number) => void;
+}
+
+/** One run of an agent: planned by its launcher (which may take a while), then spawned. */
+export class ProcessSandbox implements SandboxInstance {
+  readonly #spawned = deferred<void>();
+  readonly #listening = deferred<number>();
+  readonly #exited = deferred<void>();
+  readonly #prefix: string;
+  #pid: number | undefined;
+  /** Set when the agent's helpers leave its process group. */
+  #selector: ProcessSelector | undefined;
+  #run: AgentRun | undefined;
+  #hasExited = false;
+  #stopping = false;
+  /** Paused before the spawn: the process is frozen as soon as it exists. */
+  #paused = false;
+
+  constructor(
+    private readonly spec: SandboxSpec & AgentChoice,
+    private readonly launcher: AgentLauncher | undefined,
+    private readonly hooks: DriverHooks,
+    private readonly onExit: (reason: string) => void,
+  ) {
+    this.#prefix = `[${spec.runtimeId}]`;
+    if (!launcher) {
+      setImmediate(() => this.#ended(`failed to start: this server has no ${spec.agent} agent`));
+      return;
+    }
+    launcher.prepare(spec).then(
+      (run) => this.#launch(run),
+      (error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        hooks.log(`${this.#prefix} cannot start the ${spec.agent} agent: ${message}`);
+        this.#spawned.reject(new Error(message));
+        this.#ended(`failed to start: ${message.split('\n')[0]}`);
+      },
+    );
+  }
+
+  get spawned(): Promise<void> {
+    return this.#spawned.promise;
+  }
+  get listening(): Promise<number> {
+    return this.#listening.promise;
+  }
+  get pid(): number | undefined {
+    return this.#pid;
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#signal('SIGSTOP');
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#signal('SIGCONT');
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    const pid = this.#pid;
+    // Still being planned (the agent server may be installing): #launch sees #stopping.
+    if (pid === undefined) return;
+    if (!this.#hasExited) {
+      signalGroup(pid, 'SIGTERM'); // the agent itself, which closes its terminals on the way out
+      this.#signal('SIGCONT'); // a frozen process acts on SIGTERM only once it runs again
+      const killer = setTimeout(() => this.#signal('SIGKILL'), graceMs);
+      await this.#exited.promise;
+      clearTimeout(killer);
+    }
+    await this.#exited.promise;
+    if (!(await groupGone(pid))) this.hooks.log(`${this.#prefix} process group ${pid} still has members after SIGKILL`);
+  }
+
+  #launch(run: AgentRun): void {
+    this.#run = run;
+    if (this.#stopping) return this.#ended('stopped before it was spawned');
+    const { spec } = this;
+    const tag = `local-runtime/${spec.runtimeId}/`;
+    const args = [String(spec.startDelayMs / 1000), spec.crashOnStart ? '1' : '0', run.command, ...run.args];
+    const child = spawn('bash', ['-c', WRAPPER, 'sandbox', ...args], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: run.cwd,
+      env: sandboxEnv(spec, run, run.escapesGroup ? { [PROCESS_TAG_VAR]: tag } : {}),
+    });
+    this.#pid = child.pid;
+    if (child.pid !== undefined) {
+      this.#selector = run.escapesGroup ? { tagPrefix: tag, roots: [], groups: [child.pid] } : undefined;
+      this.hooks.spawned(child.pid, this.#selector);
+      if (this.#paused) this.#signal('SIGSTOP');
+    }
+    child.on('spawn', () => {
+      this.#spawned.resolve();
+      if (run.port !== undefined) this.#listening.resolve(run.port);
+    });
+    child.on('error', (error) => {
+      this.#spawned.reject(error);
+      if (child.pid === undefined) this.#ended(`failed to spawn: ${error.message}`);
+    });
+    child.on('exit', (code, signal) => this.#ended(signal ? `killed by signal ${signal}` : `exited with code ${code}`));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const port = this.launcher?.listeningPort(line);
+      if (port !== undefined) this.#listening.resolve(port);
+      this.hooks.log(`${this.#prefix} ${line}`);
+    });
+    createInterface({ input: child.stderr }).on('line', (line) => this.hooks.log(`${this.#prefix} ${line}`));
+  }
+
+  /** Everything of the run: its group, plus (for an agent whose helpers leave it) its tag. */
+  #signal(signal: NodeJS.Signals): void {
+    if (this.#selector) signalProcesses(this.#selector, signal);
+    else if (this.#pid !== undefined) signalGroup(this.#pid, signal);
+  }
+
+  #ended(reason: string): void {
+    if (this.#hasExited) return;
+    this.#hasExited = true;
+    const pid = this.#pid;
+    if (pid !== undefined) {
+      this.hooks.gone(pid);
+      signalGroup(pid, 'SIGKILL'); // commands the sandbox left behind
+    }
+    this.#listening.reject(new Error(`sandbox ${reason} before listening`));
+    void (async () => {
+      if (this.#selector) await killAll(this.#selector);
+      await this.#run?.cleanup().catch((error: unknown) => this.hooks.log(`${this.#prefix} cleanup failed: ${String(error)}`));
+      this.#exited.resolve();
+      if (!this.#stopping) this.onExit(reason);
+    })();
+  }
+}
+
+/** Our few harmless variables, the agent's defaults, the `/start` environment, then the agent's fixed ones. */
+function sandboxEnv(spec: SandboxSpec, run: AgentRun, tag: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of INHERITED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
+  return { ...env, ...run.envDefaults, ...spec.environment, ...run.env, ...tag };
+}
+
+/** Signals a whole process group; false when it no longer exists. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Kills what is left of a group and waits until its members are reaped. */
+async function groupGone(pgid: number): Promise<boolean> {
+  const deadline = Date.now() + REAP_WAIT_MS;
+  while (signalGroup(pgid, 'SIGKILL')) {
+    if (Date.now() > deadline) return false;
+    await sleep(10);
+  }
+  return true;
+}
