@@ -5,6 +5,7 @@
 // history, and a rotated key file is picked up without a restart.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { registerSecret } from '../runtime-api/index.js';
 import type { StartConversationRequest } from '../runtime-api/index.js';
 
 /** Where the LLM key is: at most one of these; none means "no key" (a local model, say). */
@@ -45,6 +46,13 @@ export class SecretResolutionError extends Error {
 
 /** Reads a secret reference. Errors name the reference, never a value. */
 export async function resolveSecret(ref: SecretRef | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const value = await readSecret(ref, env);
+  // Known from now on to every HTTP error's scrubber, so no answer can echo it into history.
+  if (value !== undefined) registerSecret(value);
+  return value;
+}
+
+async function readSecret(ref: SecretRef | undefined, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   if (!ref) return undefined;
   if (ref.value !== undefined) return ref.value;
   if (ref.env !== undefined) {

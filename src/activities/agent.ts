@@ -33,6 +33,11 @@ export interface DeliveryInput extends AgentRef {
   readonly text: string;
   /** User messages the workflow knows this agent conversation held before this one. */
   readonly userMessagesBefore: number;
+  /**
+   * The message's turn was cut short by a lost runtime: if the agent kept the message (the
+   * real server reloads conversations after a restart, in `error` or `paused`), run it on.
+   */
+  readonly continueTurn?: boolean;
 }
 
 export interface Delivery {
@@ -102,7 +107,8 @@ export function agentActivities(deps: ActivityDeps) {
             if (runStarted) return delivered(client, id, present + 1, false);
             continue; // 429: saved, but no run capacity; count again, then retry /run
           }
-          if ((await runUnlessAnswered(client, id)) !== 'capacity-full') return delivered(client, id, present, !posted);
+          const run = input.continueTurn && !posted ? await runUnlessRunning(client, id) : await runUnlessAnswered(client, id);
+          if (run !== 'capacity-full') return delivered(client, id, present, !posted);
           log.info('agent server has no run capacity; retrying /run', { messageId: input.messageId, waitMs: wait });
           await sleep(wait);
         }
@@ -140,6 +146,12 @@ async function runUnlessAnswered(client: AgentServerClient, id: string): Promise
   const newest = await client.searchEvents(id, { sort_order: 'TIMESTAMP_DESC', limit: 20 }, { signal });
   const lastReal = newest.items.find((event) => event.kind !== 'ConversationStateUpdateEvent');
   if (lastReal && !(lastReal.kind === 'MessageEvent' && lastReal.source === 'user')) return 'already-running';
+  return client.run(id, { signal });
+}
+
+async function runUnlessRunning(client: AgentServerClient, id: string): Promise<RunOutcome> {
+  const signal = cancellationSignal();
+  if ((await client.getConversation(id, { signal })).execution_status === 'running') return 'already-running';
   return client.run(id, { signal });
 }
 

@@ -46,7 +46,8 @@ async function deliver(state: ConversationState, acts: WorkflowActivities, messa
       ...agentRef(state),
       messageId: message.messageId,
       text: message.text,
-      userMessagesBefore: state.agentUserMessages ?? 0,
+      userMessagesBefore: userMessagesBefore(state, earlier),
+      continueTurn: earlier !== undefined,
     });
     state.agentUserMessages = delivery.userMessages;
     if (!earlier) state.delivered++;
@@ -54,7 +55,7 @@ async function deliver(state: ConversationState, acts: WorkflowActivities, messa
       state.redelivered = (state.redelivered ?? 0) + 1;
       state.notice = `message ${message.messageId} was delivered again to runtime ${runtimeId}: its turn was cut short when runtime ${earlier.runtimeId} was lost`;
     }
-    state.turn = { messageId: message.messageId, runtimeId, generation: state.runtime.generation ?? 0, since: delivery.since };
+    state.turn = { messageId: message.messageId, runtimeId, generation: state.runtime.generation ?? 0, since: delivery.since, userMessages: delivery.userMessages };
     state.executionStatus = 'running';
     state.lastActivityAt = Date.now();
     publish(state);
@@ -76,6 +77,18 @@ async function deliver(state: ConversationState, acts: WorkflowActivities, messa
     publish(state);
     return 'refused';
   }
+}
+
+/**
+ * What the agent held before this message. After a recovery the fresh count already
+ * includes the message if the agent kept it (the real server keeps conversations on disk
+ * across a restart): then "before" is what it was at the first delivery. A count below
+ * that means the agent lost its memory (a new runtime), and the message goes again.
+ */
+function userMessagesBefore(state: ConversationState, earlier: ConversationState['turn']): number {
+  const now = state.agentUserMessages ?? 0;
+  if (earlier && now >= earlier.userMessages) return earlier.userMessages - 1;
+  return now;
 }
 
 /** Marks the runtime suspect and provisions again: adopt, resume, or replace it. */

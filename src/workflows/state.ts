@@ -68,7 +68,7 @@ export interface ConversationState {
    * The message at the head of the queue once it reached the agent: it stays queued
    * until its turn ends, so a runtime lost mid-turn gets it again.
    */
-  turn?: { messageId: string; runtimeId: string; generation: number; since?: string };
+  turn?: { messageId: string; runtimeId: string; generation: number; since?: string; userMessages: number };
   /** Messages delivered again to a replacement runtime because theirs was lost mid-turn. */
   redelivered?: number;
   /** Messages the runtime refused (a 4xx such as 413); each is reported here, never dropped silently. */

@@ -13,6 +13,8 @@ export interface AgentVariant {
   /** For startConversationStack: what the runtimes run and what the worker creates in them. */
   readonly server: Partial<RuntimeApiServerOptions>;
   readonly agent: Partial<AgentSettings>;
+  /** The same agent settings as configuration, for a worker run as its own process. */
+  readonly workerEnv: Record<string, string>;
   /** The user message that makes the agent run `command`. */
   ask(command: string): string;
   /** Whether an agent reply answers `command` with `output` in it. */
@@ -32,6 +34,7 @@ export function shellVariant(): AgentVariant {
     name: 'shell',
     server: {},
     agent: {},
+    workerEnv: {},
     ask: (command) => command,
     answers: (reply, output) => reply === `${output}\n`,
     keepsConversationsAcrossRestart: false,
@@ -45,6 +48,7 @@ export async function openhandsVariant(options: { maxConcurrentRuns?: number } =
     name: 'openhands',
     server: { agent: 'openhands', openhands: { maxConcurrentRuns: options.maxConcurrentRuns } },
     agent: { model: SCRIPTED_MODEL, baseUrl: llm.baseUrl, apiKey: { value: SCRIPTED_LLM_KEY }, tools: ['terminal'] },
+    workerEnv: { LLM_MODEL: SCRIPTED_MODEL, LLM_BASE_URL: llm.baseUrl, LLM_API_KEY: SCRIPTED_LLM_KEY, AGENT_TOOLS: 'terminal' },
     ask: (command) => `run: ${command}`,
     answers: (reply, output) => reply.includes(output),
     keepsConversationsAcrossRestart: true,

@@ -10,7 +10,8 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function spawnWorker(settings: { taskQueue: string; runtimeApiUrl: string; runtimeApiKey: string }): Promise<WorkerProcess> {
+/** `env`: more configuration for the worker, e.g. the agent's LLM (LLM_MODEL, LLM_BASE_URL, …). */
+export async function spawnWorker(settings: { taskQueue: string; runtimeApiUrl: string; runtimeApiKey: string; env?: Record<string, string> }): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -21,6 +22,7 @@ export async function spawnWorker(settings: { taskQueue: string; runtimeApiUrl: 
       RUNTIME_API_KEY: settings.runtimeApiKey,
       WORKFLOW_BUNDLE_PATH: process.env.TEST_WORKFLOW_BUNDLE ?? '',
       LOG_LEVEL: 'error',
+      ...settings.env,
     },
   });
   let output = '';
