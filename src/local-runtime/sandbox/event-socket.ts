@@ -5,8 +5,9 @@
 // first frame (a wrong or missing one: close 4001). An unknown conversation closes with
 // 4004. Then comes a `full_state` snapshot, the resent events (`resend_mode=all`, or
 // `since` with `after_timestamp`, inclusive; a timestamp without offset is server-local
-// time), then every event as it is recorded. Here the three follow each other in one
-// tick, so nothing is missed, repeated or reordered; the real server gives less.
+// time), then every event as it is recorded, and another snapshot whenever a run stops.
+// Here the first three follow each other in one tick, so nothing is missed, repeated or
+// reordered; the real server gives less.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -89,7 +90,14 @@ export class EventSockets {
     const send = (event: AgentEvent) => ws.sendText(JSON.stringify(event));
     send(snapshot(conversation));
     if (resendFromMs !== undefined) conversation.log.since(resendFromMs).forEach(send);
-    const unsubscribe = conversation.log.subscribe({ event: send, end: () => ws.close(1001, 'Conversation deleted') });
+    const unsubscribe = conversation.log.subscribe({
+      event: (event) => {
+        send(event);
+        // The real server follows the end of every run (and a pause) with a snapshot, sent once all the run's events are.
+        if (isRunStop(event)) send(snapshot(conversation));
+      },
+      end: () => ws.close(1001, 'Conversation deleted'),
+    });
     ws.once('close', unsubscribe);
     ws.on('text', (text) => onClientFrame(ws, text));
   }
@@ -115,7 +123,10 @@ function onClientFrame(ws: WebSocketConnection, text: string): void {
   ws.sendText(JSON.stringify({ ...head('ServerErrorEvent'), code: 'NotSupported', detail }));
 }
 
-/** The state every subscriber gets first; not recorded, as on the real server. */
+const isRunStop = (event: AgentEvent) =>
+  event.kind === 'ConversationStateUpdateEvent' && event['key'] === 'execution_status' && event['value'] !== 'running';
+
+/** The state every subscriber gets first, and again when a run stops; not recorded, as on the real server. */
 function snapshot(conversation: Conversation): AgentEvent {
   return { ...head('ConversationStateUpdateEvent'), key: 'full_state', value: conversation.info() };
 }
