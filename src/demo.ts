@@ -7,6 +7,8 @@ import { isMessageFrom, messageText } from './runtime-api/index.js';
 
 export interface DemoOptions {
   readonly conversations: ConversationClient;
+  /** Which agent answers: shell commands go to the shell agent as they are, to the OpenHands agent as a request. */
+  readonly agent: 'shell' | 'openhands' | 'openhands-scripted';
   readonly uiUrl?: string;
   readonly namespace: string;
   readonly print: (line: string) => void;
@@ -22,17 +24,19 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   print(`demo: conversation ${id} for user ${DEMO_USER}`);
   if (options.uiUrl) print(`demo: watch it at ${options.uiUrl}/namespaces/${options.namespace}/workflows/${id}`);
   const watcher = watch(conversations, id, print);
+  const ask = askFor(options.agent);
   try {
-    await conversations.start({ conversationId: id, userId: DEMO_USER, message: { text: 'echo "hello from the sandbox: $(uname -sr)"' } });
+    await conversations.start({ conversationId: id, userId: DEMO_USER, message: { text: ask('echo "hello from the sandbox: $(uname -sr)"') } });
     await conversations.waitUntilReady(id);
-    await until(conversations, id, (info) => info.delivered === 1 && info.lastTurn !== undefined);
+    // The real agent server takes 10-30 s to start the first time.
+    await until(conversations, id, (info) => info.delivered === 1 && info.lastTurn !== undefined, 180_000);
     await printReplies(conversations, id, print);
     print(`demo: now idle — the runtime is paused after ${DEMO_IDLE_DELAY_MS / 1000} s without activity`);
     const paused = await until(conversations, id, (info) => info.status === 'STOPPED', 60_000);
     print(`demo: paused — status ${paused.status}, runtime ${paused.runtimeStatus}`);
     print('demo: sending a new message, which resumes the paused runtime');
-    const second = await conversations.send(id, { text: 'echo "resumed at $(date -u +%H:%M:%S)"; ls -a | head -3' });
-    await until(conversations, id, (info) => info.lastTurn?.messageId === second?.messageId);
+    const second = await conversations.send(id, { text: ask('echo "resumed at $(date -u +%H:%M:%S)"; ls -a | head -3') });
+    await until(conversations, id, (info) => info.lastTurn?.messageId === second?.messageId, 120_000);
     await printReplies(conversations, id, print);
     await conversations.close(id, 'demonstration finished');
     const result = await conversations.result(id);
@@ -43,6 +47,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   } finally {
     watcher.stop();
   }
+}
+
+/** The message that makes the agent run `command`. */
+function askFor(agent: DemoOptions['agent']): (command: string) => string {
+  if (agent === 'shell') return (command) => command;
+  if (agent === 'openhands-scripted') return (command) => `run: ${command}`;
+  return (command) => `Run this in the terminal and show me its output: ${command}`;
 }
 
 async function printReplies(conversations: ConversationClient, id: string, print: (line: string) => void): Promise<void> {

@@ -32,11 +32,11 @@ async function main(): Promise<void> {
 
   log(`Temporal ${stack.temporal.embedded ? 'dev server (embedded)' : 'server'} at ${stack.temporal.address}, namespace ${stack.temporal.namespace}`);
   if (stack.temporal.uiUrl) log(`Temporal UI: ${stack.temporal.uiUrl}`);
-  log(`Runtime API ${stack.runtime.embedded ? `(local, ${config.RUNTIME_DRIVER} driver)` : ''} at ${stack.runtime.url}`);
+  log(`Runtime API ${stack.runtime.embedded ? `(local, ${config.RUNTIME_DRIVER} driver, ${config.RUNTIME_AGENT} agent) ` : ''}at ${stack.runtime.url}`);
   log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}"`);
   if (config.DEMO === 'on') {
     const demoClient = stack.conversations.withPolicy({ idleDelayMs: DEMO_IDLE_DELAY_MS });
-    await runDemo({ conversations: demoClient, uiUrl: stack.temporal.uiUrl, namespace: stack.temporal.namespace, print: log }).catch(
+    await runDemo({ conversations: demoClient, agent: stack.agent, uiUrl: stack.temporal.uiUrl, namespace: stack.temporal.namespace, print: log }).catch(
       (error: unknown) => log(`demo failed: ${error instanceof Error ? error.message : String(error)}`),
     );
   }

@@ -5,7 +5,9 @@
 // two so that every sandbox is stopped with it.
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { AgentSettings } from './activities/agent-config.js';
 import { activitySettingsFrom, buildActivities } from './activities/wiring.js';
+import { SCRIPTED_MODEL, startScriptedLlm } from './llm/scripted-llm.js';
 import { ConversationClient } from './client.js';
 import { policyFrom } from './config.js';
 import type { Config } from './config.js';
@@ -22,11 +24,26 @@ export interface Stack {
   readonly client: Client;
   readonly conversations: ConversationClient;
   readonly worker: Worker;
+  /** What answers messages: the shell agent, the OpenHands agent with the configured LLM, or with the bundled scripted one. */
+  readonly agent: 'shell' | 'openhands' | 'openhands-scripted';
   /** Stops everything this stack started; safe to call twice. */
   stop(): Promise<void>;
 }
 
 export type StackOptions = EmbeddedOptions;
+
+/**
+ * With the real OpenHands agent and no LLM configured, the agent talks to the bundled
+ * scripted LLM (src/llm/script.ts), so a user sees the real agent server work offline.
+ */
+async function bundledLlmIfNeeded(config: Config, log?: (line: string) => void) {
+  const llmConfigured = config.LLM_MODEL !== 'shell' || config.LLM_BASE_URL !== undefined;
+  if (config.RUNTIME_AGENT !== 'openhands' || llmConfigured) return undefined;
+  const llm = await startScriptedLlm();
+  log?.(`no LLM configured (LLM_MODEL, LLM_BASE_URL): the OpenHands agent uses the bundled scripted LLM at ${llm.baseUrl}; "run: <command>" makes it use its terminal`);
+  const agent: Partial<AgentSettings> = { model: SCRIPTED_MODEL, baseUrl: llm.baseUrl, apiKey: { value: 'scripted' }, numRetries: 0 };
+  return { agent, close: () => llm.close() };
+}
 
 export async function startStack(config: Config, options: StackOptions = {}): Promise<Stack> {
   installTemporalRuntime(config.LOG_LEVEL);
@@ -40,7 +57,10 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     const runtimeLog = config.LOG_LEVEL === 'debug' ? (line: string) => options.log?.(`runtime-api: ${line}`) : () => {};
     const runtime = await ensureRuntimeEndpoint(config, runtimeLog);
     cleanups.push(() => runtime.close());
-    const wired = buildActivities(activitySettingsFrom(config, runtime));
+    const settings = activitySettingsFrom(config, runtime);
+    const llm = await bundledLlmIfNeeded(config, options.log);
+    if (llm) cleanups.push(() => llm.close());
+    const wired = buildActivities(llm ? { ...settings, agent: { ...settings.agent, ...llm.agent } } : settings);
     cleanups.push(() => wired.close());
 
     const nativeConnection: NativeConnection = await connectWorker(temporal.address);
@@ -66,7 +86,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
-    return { temporal, runtime, client, conversations, worker, stop: stopAll };
+    return { temporal, runtime, client, conversations, worker, agent: llm ? 'openhands-scripted' : config.RUNTIME_AGENT === 'openhands' ? 'openhands' : 'shell', stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
