@@ -1,6 +1,9 @@
 // Choosing a runtime's agent, and what happens when the OpenHands agent server cannot be
 // found: at start-up when it is the default, at the runtime's start when an image asks for it.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,7 +13,8 @@ import { tmuxTmpdir } from '../../src/local-runtime/agents/openhands.js';
 import { createRuntimeApiServer } from '../../src/local-runtime/server.js';
 import { ToolNotFoundError } from '../../src/temporal/tool-resolver.js';
 import { resolveAgentServer } from '../../src/tools/agent-server.js';
-import { startRuntime, startTestServer, waitFor } from './support.js';
+import { processesWith } from './proc.js';
+import { groupAlive, startRuntime, startTestServer, waitFor } from './support.js';
 
 describe('choosing the agent', () => {
   test('a command running the OpenHands agent server, or an image named openhands, picks openhands', () => {
@@ -67,5 +71,29 @@ describe('an OpenHands agent server that cannot be found', () => {
 
   test('the inproc driver runs only the shell agent', async () => {
     await assert.rejects(createRuntimeApiServer({ apiKey: 'k', dataDir: tmpdir(), driver: 'inproc', agent: 'openhands' }), /inproc driver runs only the shell agent/);
+  });
+});
+
+describe('an agent whose helpers leave its process group', () => {
+  test('ends with them when the server is killed with SIGKILL', async (t) => {
+    const mark = randomBytes(6).toString('hex');
+    const root = path.resolve(import.meta.dirname, '..', '..');
+    const server = spawn(process.execPath, ['--import', 'tsx', 'test/local-runtime/fixtures/tethered-agent.ts'], { cwd: root, env: { ...process.env, MARK: mark } });
+    t.after(() => {
+      if (server.exitCode === null) server.kill('SIGKILL');
+      for (const { pid } of processesWith('MARK', mark)) process.kill(pid, 'SIGKILL');
+    });
+    const pid = Number((await once(server.stdout, 'data')).toString().trim());
+    const helpers = await waitFor('the agent and its helper', async () => {
+      const found = processesWith('MARK', mark).filter((p) => /^sleep 60[01]$/.test(p.args));
+      return found.length === 2 ? found : undefined;
+    });
+    assert.ok(groupAlive(pid));
+    server.kill('SIGKILL');
+    await once(server, 'exit');
+    // The wrapper notices within a second, gives the agent up to 5 s to stop, then kills by tag.
+    await waitFor('every process of the agent to end', async () => (processesWith('MARK', mark).length === 0 ? true : undefined), 10_000);
+    await waitFor('the wrapper to exit and be reaped', async () => (groupAlive(pid) ? undefined : true), 3000);
+    assert.ok(helpers.some((p) => p.session !== String(pid)), 'the helper had left the group');
   });
 });

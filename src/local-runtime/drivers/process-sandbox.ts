@@ -14,12 +14,37 @@ import { deferred } from './driver.js';
 // Run through bash so the open-file limit is raised before the agent starts (an agent server
 // with many terminals runs out at the usual 1024), and so injected faults need no help from
 // the agent. $1 = start delay in seconds, $2 = 1 to crash at once, then the command.
-const WRAPPER = [
+const PREAMBLE = [
   'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null',
   'if [ "$2" = 1 ]; then echo "injected fault: crashOnStart" >&2; exit 1; fi',
   'if [ "$1" != 0 ]; then sleep "$1"; fi',
   'shift 2',
-  'exec "$@"',
+];
+const WRAPPER = [...PREAMBLE, 'exec "$@"'].join('\n');
+
+// The shell agent stops itself once we are gone; an agent whose helpers leave its group
+// (the OpenHands server) would run on for good, its tmux servers too. So its wrapper stays:
+// it runs the agent as a child and watches its stdin, a pipe from us that the kernel closes
+// when we end, however we end (SIGKILL included). Then it stops the agent and kills every
+// process carrying the run's tag. (A paused runtime is frozen, wrapper and all: the next
+// server on the data folder kills its group; see ledger.ts.)
+const TETHERED_WRAPPER = [
+  ...PREAMBLE,
+  '"$@" </dev/null & child=$!',
+  `trap 'kill -TERM "$child" 2>/dev/null' TERM INT`,
+  'while kill -0 "$child" 2>/dev/null; do',
+  '  read -r -t 1 _; status=$?',
+  '  # >128: timed out (or a signal came), keep watching; 0: a stray line; else stdin closed',
+  '  [ "$status" -gt 128 ] || [ "$status" -eq 0 ] && continue',
+  '  kill -TERM "$child" 2>/dev/null',
+  '  for _ in 1 2 3 4 5; do kill -0 "$child" 2>/dev/null && sleep 1; done',
+  '  for f in /proc/[0-9]*/environ; do',
+  '    p=${f#/proc/}; p=${p%/environ}',
+  `    [ "$p" != $$ ] && grep -qzx "${PROCESS_TAG_VAR}=$${PROCESS_TAG_VAR}" "$f" 2>/dev/null && kill -KILL "$p" 2>/dev/null`,
+  '  done',
+  '  exit 1',
+  'done',
+  'wait "$child"',
 ].join('\n');
 
 // The sandbox gets only these from our environment: the server's own secrets (its API key,
@@ -116,12 +141,15 @@ export class ProcessSandbox implements SandboxInstance {
     const { spec } = this;
     const tag = `local-runtime/${spec.runtimeId}/`;
     const args = [String(spec.startDelayMs / 1000), spec.crashOnStart ? '1' : '0', run.command, ...run.args];
-    const child = spawn('bash', ['-c', WRAPPER, 'sandbox', ...args], {
+    const child = spawn('bash', ['-c', run.escapesGroup ? TETHERED_WRAPPER : WRAPPER, 'sandbox', ...args], {
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       cwd: run.cwd,
       env: sandboxEnv(spec, run, run.escapesGroup ? { [PROCESS_TAG_VAR]: tag } : {}),
     });
+    // The tether (never written to; a broken pipe only means the wrapper is gone), else EOF.
+    child.stdin.on('error', () => {});
+    if (!run.escapesGroup) child.stdin.end();
     this.#pid = child.pid;
     if (child.pid !== undefined) {
       this.#selector = run.escapesGroup ? { tagPrefix: tag, roots: [], groups: [child.pid] } : undefined;
