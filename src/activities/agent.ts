@@ -10,7 +10,7 @@
 // it runs.
 import { createHash } from 'node:crypto';
 import { cancellationSignal, log, sleep } from '@temporalio/activity';
-import { AgentServerClient, UnauthorizedError } from '../runtime-api/index.js';
+import { AgentServerClient, UnauthorizedError, openEventStream } from '../runtime-api/index.js';
 import type { RunOutcome } from '../runtime-api/index.js';
 import type { ActivityDeps } from './deps.js';
 import { lastProgress, progress } from './heartbeats.js';
@@ -61,13 +61,13 @@ export function agentConversationIdFor(conversationId: string): string {
 
 export function agentActivities(deps: ActivityDeps) {
   /** Runs `call` with the runtime's key; a 401 means the cached key is stale, so look it up once more. */
-  async function withAgent<T>(ref: RuntimeRef, call: (client: AgentServerClient) => Promise<T>): Promise<T> {
+  async function withAgent<T>(ref: RuntimeRef, call: (client: AgentServerClient, sessionApiKey: string | undefined) => Promise<T>): Promise<T> {
     const signal = cancellationSignal();
     for (let attempt = 0; ; attempt++) {
       const key = await deps.sessionKeys.get(ref.sessionId, ref.runtimeId, signal);
       const client = new AgentServerClient({ baseUrl: ref.url, sessionApiKey: key, dispatcher: deps.agentDispatcher });
       try {
-        return await call(client);
+        return await call(client, key);
       } catch (error) {
         if (!(error instanceof UnauthorizedError) || attempt > 0) throw error;
         deps.sessionKeys.forget(ref.sessionId);
@@ -115,9 +115,15 @@ export function agentActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Waits until this message's turn has ended (see turns.ts). */
+    /** Waits until this message's turn has ended (see turns.ts), woken by the agent server's event socket. */
     async awaitTurn(input: AgentRef & { since?: string }): Promise<TurnOutcome> {
-      return withAgent(input, (client) => followTurn(client, input.agentConversationId, input.since, cancellationSignal()));
+      const signal = cancellationSignal();
+      const conversationId = input.agentConversationId;
+      return withAgent(input, (client, sessionApiKey) =>
+        followTurn(client, conversationId, input.since, signal, () =>
+          openEventStream({ baseUrl: input.url, conversationId, sessionApiKey, afterTimestamp: input.since, signal, dispatcher: deps.agentDispatcher }),
+        ),
+      );
     },
 
     /** Stops a running turn at once (/interrupt; /pause on servers without it); false when the conversation is unknown. */

@@ -1,12 +1,17 @@
 // Following one turn: from a delivered user message until the agent has answered it.
 // The status alone cannot say that: right after a message is posted with `run: true`
-// the real server may still report `idle`, or the previous turn's `finished`. So a turn
-// ends only on a stopped status (finished, error, stuck, paused) once the agent has
-// reacted to this message: an event after it that is neither the user's nor a state
-// update. Short read failures (a restart, a 503 while the runtime comes back) are
-// waited out here; longer ones go to the workflow, which recovers the runtime.
+// the real server may still report `idle`, or the previous turn's `finished` or `error`.
+// So a turn ends only on a stopped status (finished, error, stuck, paused) once the agent
+// has reacted to this message: an event after it that is neither the user's nor a state
+// update. Short read failures (a restart, a 503 while the runtime comes back) are waited
+// out here; longer ones go to the workflow, which recovers the runtime.
+//
+// The agent server's event socket says when to look: a check runs when the stream reports
+// a stopped status, and otherwise every few seconds as a safety net. If the socket cannot
+// be opened or drops, polling with a short backoff takes over, so a socket is never needed
+// for correctness, only for cheapness during bursts.
 import { heartbeat, sleep } from '@temporalio/activity';
-import type { AgentServerClient } from '../runtime-api/index.js';
+import type { AgentEvent, AgentServerClient, EventStream } from '../runtime-api/index.js';
 import { NetworkError, RequestTimeoutError, RUN_STOPPED_STATUSES, RuntimeDisconnectedError, RuntimePausedError, ServerError } from '../runtime-api/index.js';
 
 export interface TurnOutcome {
@@ -19,31 +24,98 @@ const READ_FAILURE_BUDGET_MS = 20_000;
 /** A turn that shows no sign of running for this long gets one more /run (a start refused for capacity, say). */
 const NUDGE_AFTER_MS = 30_000;
 const POLL_MS = { first: 10, max: 500 } as const;
+/** With a live event stream, a check this often still catches anything the stream missed. */
+const SAFETY_POLL_MS = 3_000;
 
-export async function followTurn(client: AgentServerClient, id: string, since: string | undefined, signal: AbortSignal): Promise<TurnOutcome> {
+export async function followTurn(
+  client: AgentServerClient,
+  id: string,
+  since: string | undefined,
+  signal: AbortSignal,
+  openStream?: () => Promise<EventStream>,
+): Promise<TurnOutcome> {
   const startedAt = Date.now();
+  const watcher = openStream ? watchStream(openStream) : undefined;
   let lastSignOfLife = startedAt;
   let failingSince: number | undefined;
-  for (let delay: number = POLL_MS.first; ; delay = Math.min(delay * 1.5, POLL_MS.max)) {
-    try {
-      const status = (await client.getConversation(id, { signal })).execution_status;
-      failingSince = undefined;
-      if (status === 'running') lastSignOfLife = Date.now();
-      if ((RUN_STOPPED_STATUSES as readonly string[]).includes(status) && (await agentReacted(client, id, since, signal))) {
-        return { executionStatus: status, durationMs: Date.now() - startedAt };
+  try {
+    for (let delay: number = POLL_MS.first; ; delay = Math.min(delay * 1.5, POLL_MS.max)) {
+      try {
+        const status = (await client.getConversation(id, { signal })).execution_status;
+        failingSince = undefined;
+        if (status === 'running') lastSignOfLife = Date.now();
+        if ((RUN_STOPPED_STATUSES as readonly string[]).includes(status) && (await agentReacted(client, id, since, signal))) {
+          return { executionStatus: status, durationMs: Date.now() - startedAt };
+        }
+        if (status !== 'running' && Date.now() - lastSignOfLife > NUDGE_AFTER_MS) {
+          lastSignOfLife = Date.now();
+          await client.run(id, { signal });
+        }
+        heartbeat({ status });
+      } catch (error) {
+        if (signal.aborted || !isPassing(error)) throw error;
+        failingSince ??= Date.now();
+        if (Date.now() - failingSince > READ_FAILURE_BUDGET_MS) throw error;
       }
-      if (status !== 'running' && Date.now() - lastSignOfLife > NUDGE_AFTER_MS) {
-        lastSignOfLife = Date.now();
-        await client.run(id, { signal });
-      }
-      heartbeat({ status });
-    } catch (error) {
-      if (signal.aborted || !isPassing(error)) throw error;
-      failingSince ??= Date.now();
-      if (Date.now() - failingSince > READ_FAILURE_BUDGET_MS) throw error;
+      await (watcher?.live ? watcher.next(SAFETY_POLL_MS) : sleep(delay));
     }
-    await sleep(delay);
+  } finally {
+    watcher?.close();
   }
+}
+
+interface StreamWatcher {
+  /** False until the stream is open, and again once it ended or failed. */
+  readonly live: boolean;
+  /** Resolves when the stream reports a stopped status (or ends), or after `ms`. */
+  next(ms: number): Promise<void>;
+  close(): void;
+}
+
+/** Reads the event stream in the background; it only ever wakes the check loop, which decides. */
+function watchStream(open: () => Promise<EventStream>): StreamWatcher {
+  let live = false;
+  let stream: EventStream | undefined;
+  let closed = false;
+  let wake: (() => void) | undefined;
+  const fire = () => {
+    wake?.();
+    wake = undefined;
+  };
+  void (async () => {
+    try {
+      stream = await open();
+      if (closed) return stream.close();
+      live = true;
+      for await (const event of stream) if (stoppedStatusIn(event)) fire();
+    } catch {
+      // The socket is an optimisation: polling carries on without it.
+    } finally {
+      live = false;
+      fire();
+    }
+  })();
+  return {
+    get live() {
+      return live;
+    },
+    next: async (ms) => {
+      const woken = new Promise<void>((resolve) => (wake = resolve));
+      await Promise.race([sleep(ms), woken]);
+    },
+    close: () => {
+      closed = true;
+      stream?.close();
+    },
+  };
+}
+
+/** The execution status a state-update event carries, per field or in a full snapshot, if it is a stopped one. */
+function stoppedStatusIn(event: AgentEvent): boolean {
+  if (event.kind !== 'ConversationStateUpdateEvent') return false;
+  const { key, value } = event as { key?: unknown; value?: unknown };
+  const status = key === 'execution_status' ? value : key === 'full_state' ? (value as { execution_status?: unknown } | null)?.execution_status : undefined;
+  return typeof status === 'string' && (RUN_STOPPED_STATUSES as readonly string[]).includes(status);
 }
 
 /** Whether any event after the user's message (at `since`) comes from the agent's side. */

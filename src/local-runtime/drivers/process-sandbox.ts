@@ -141,7 +141,9 @@ export class ProcessSandbox implements SandboxInstance {
     const { spec } = this;
     const tag = `local-runtime/${spec.runtimeId}/`;
     const args = [String(spec.startDelayMs / 1000), spec.crashOnStart ? '1' : '0', run.command, ...run.args];
-    const child = spawn('bash', ['-c', run.escapesGroup ? TETHERED_WRAPPER : WRAPPER, 'sandbox', ...args], {
+    // No startup files: with a pipe (a socket) for stdin, bash would read ~/.bashrc as if run
+    // by rshd, and a user's .bashrc can hang (seen: `pyenv rehash` waiting on a stale lock).
+    const child = spawn('bash', ['--norc', '--noprofile', '-c', run.escapesGroup ? TETHERED_WRAPPER : WRAPPER, 'sandbox', ...args], {
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
       cwd: run.cwd,
@@ -201,7 +203,11 @@ export class ProcessSandbox implements SandboxInstance {
 function sandboxEnv(spec: SandboxSpec, run: AgentRun, tag: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const name of INHERITED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
-  return { ...env, ...run.envDefaults, ...spec.environment, ...run.env, ...tag };
+  const merged: NodeJS.ProcessEnv = { ...env, ...run.envDefaults, ...spec.environment, ...run.env, ...tag };
+  // Read by non-interactive bash and sh at start: a wrapper must run no user file.
+  delete merged.BASH_ENV;
+  delete merged.ENV;
+  return merged;
 }
 
 /** Signals a whole process group; false when it no longer exists. */
