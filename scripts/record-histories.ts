@@ -1,7 +1,7 @@
 // Records workflow histories from real scenarios (real Temporal, real sandboxes) into
 // test/fixtures/histories/, for the replay test that guards determinism. Run it again
 // after an intended workflow change (and keep old fixtures for versions still running):
-//   npx tsx scripts/record-histories.ts
+//   npx tsx scripts/record-histories.ts [scenario …]
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -9,14 +9,55 @@ import { freePort, startDevServer } from '../src/temporal/dev-server.js';
 import { projectRoot, toolsDir } from '../src/temporal/server.js';
 import { TEMPORAL_CLI, resolveTool } from '../src/temporal/tool-resolver.js';
 import { projectSearchAttributes } from '../src/workflows/search-attributes.js';
+import { openhandsVariant, shellVariant } from '../test/support/agents.js';
+import type { AgentVariant } from '../test/support/agents.js';
 import { startConversationStack, waitForInfo } from '../test/support/conversations.js';
 import type { ConversationStack } from '../test/support/conversations.js';
 
 const outDir = path.join(projectRoot, 'test', 'fixtures', 'histories');
 
-type Scenario = (stack: ConversationStack, id: string) => Promise<void>;
+type Scenario = (stack: ConversationStack, id: string, variant: AgentVariant) => Promise<void>;
 
-const scenarios: Record<string, { server?: object; policy?: object; run: Scenario }> = {
+const scenarios: Record<string, { server?: object; policy?: object; variant?: () => Promise<AgentVariant>; run: Scenario }> = {
+  // The real OpenHands agent server (scripted LLM): a turn with a tool call, a message that
+  // waits for its turn, pause, a message while paused, close with DELETE.
+  openhands: {
+    variant: () => openhandsVariant(),
+    run: async ({ conversations }, id, variant) => {
+      await conversations.start({ conversationId: id, userId: 'replay', message: { text: variant.ask('echo one'), messageId: 'm1' } });
+      await waitForInfo(conversations, id, (i) => i.lastTurn?.messageId === 'm1' && i.queued === 0, 180_000);
+      await conversations.send(id, { text: variant.ask('echo two'), messageId: 'm2', waitFor: 'turn' });
+      await conversations.pause(id);
+      await waitForInfo(conversations, id, (i) => i.status === 'STOPPED');
+      await conversations.send(id, { text: variant.ask('echo three'), messageId: 'm3', waitFor: 'turn' });
+      await conversations.close(id, 'recorded');
+      await conversations.result(id);
+    },
+  },
+  // The sandbox dies mid-turn: the message goes again to the restarted runtime.
+  redelivery: {
+    run: async ({ conversations, server }, id) => {
+      await conversations.start({ conversationId: id, userId: 'replay', message: { text: 'sleep 20; echo slow', messageId: 'm1' } });
+      const info = await waitForInfo(conversations, id, (i) => i.turnMessageId === 'm1' && i.executionStatus === 'running', 60_000);
+      process.kill(server.sandboxPid(info.runtimeId as string) as number, 'SIGKILL');
+      await waitForInfo(conversations, id, (i) => i.lastTurn?.messageId === 'm1' && i.queued === 0, 120_000);
+      await conversations.close(id);
+      await conversations.result(id);
+    },
+  },
+  // The runtime is stopped behind the workflow's back while idle: the pause finds it gone.
+  'gone-idle': {
+    policy: { idleDelayMs: 1_000 },
+    run: async ({ conversations, runtimeApi }, id) => {
+      await conversations.start({ conversationId: id, userId: 'replay', message: { text: 'echo one', messageId: 'm1' } });
+      const info = await waitForInfo(conversations, id, (i) => i.lastTurn?.messageId === 'm1' && i.queued === 0);
+      await runtimeApi.stop(info.runtimeId as string);
+      await waitForInfo(conversations, id, (i) => i.status === 'STOPPED');
+      await conversations.send(id, { text: 'echo two', messageId: 'm2', waitFor: 'turn' });
+      await conversations.close(id);
+      await conversations.result(id);
+    },
+  },
   // Start with a message, idle pause, resume on a new message, close.
   lifecycle: {
     policy: { idleDelayMs: 1_000 },
@@ -76,11 +117,19 @@ async function main(): Promise<void> {
     dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 60 },
   });
   try {
+    const only = process.argv.slice(2);
     for (const [name, scenario] of Object.entries(scenarios)) {
-      const stack = await startConversationStack({ address: server.address, server: scenario.server, policy: scenario.policy });
+      if (only.length > 0 && !only.includes(name)) continue;
+      const variant = await (scenario.variant ?? (async () => shellVariant()))();
+      const stack = await startConversationStack({
+        address: server.address,
+        server: { ...variant.server, ...scenario.server },
+        policy: scenario.policy,
+        agent: variant.agent,
+      });
       try {
         const id = `replay-${name}`;
-        await scenario.run(stack, id);
+        await scenario.run(stack, id, variant);
         // Every run of the chain (continue-as-new makes several) is a fixture of its own.
         await new Promise((resolve) => setTimeout(resolve, 1_000)); // visibility is eventually consistent
         const runs = stack.temporal.client.workflow.list({ query: `WorkflowId = '${id}'` }).intoHistories();
@@ -93,6 +142,7 @@ async function main(): Promise<void> {
         }
       } finally {
         await stack.close();
+        await variant.close();
       }
     }
   } finally {
