@@ -31,6 +31,42 @@ const optionalText = (description: string, refine: z.ZodType<string, string> = z
     .pipe(refine.optional())
     .describe(description);
 
+/** An optional duration, in ms once parsed; empty means unset. */
+const optionalDuration = (description: string) =>
+  optionalText(description)
+    .transform((text, ctx) => {
+      if (text === undefined) return undefined;
+      const ms = parseDuration(text);
+      if (ms === undefined) ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration` });
+      return ms;
+    })
+    .describe(`${description} (${DURATION_FORM}; unset = the default of what reads it)`);
+
+/** An optional JSON object (a schema may narrow its values); secrets are refused, since they belong in references. */
+const jsonObject = <T extends Record<string, unknown>>(description: string, schema: z.ZodType<T> = z.record(z.string(), z.unknown()) as unknown as z.ZodType<T>) =>
+  optionalText(description).transform((text, ctx): T | undefined => jsonValue(text, ctx, schema)).describe(description);
+
+function jsonValue<T extends Record<string, unknown>>(text: string | undefined, ctx: z.RefinementCtx, schema: z.ZodType<T>): T | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not JSON' });
+    return undefined;
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success || Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: 'expected a JSON object' + (parsed.success ? '' : `: ${parsed.error.issues[0]?.message ?? ''}`) });
+    return undefined;
+  }
+  if (/api_key|apikey|secret|token|password/i.test(Object.keys(parsed.data).join(' '))) {
+    ctx.addIssue({ code: 'custom', message: 'holds a key-like field; pass keys by reference (LLM_API_KEY_ENV, LLM_API_KEY_FILE)' });
+    return undefined;
+  }
+  return parsed.data;
+}
+
 const count = (fallback: number, min: number, max: number, description: string) =>
   z.coerce.number().int().min(min).max(max).default(fallback).describe(`${description} (${min}-${max}; default ${fallback})`);
 
@@ -84,8 +120,27 @@ export const configSchema = z.object({
     MESSAGE_MAX_BYTES_CEILING,
     'largest user message: bytes of its text as sent (UTF-8, JSON-encoded: a control character counts 6)',
   ),
-  LLM_MODEL: z.string().min(1).default('shell').describe('agent llm.model sent when creating the agent conversation (the local sandbox runs a shell agent)'),
-  LLM_API_KEY: optionalText('LLM key sent to the agent server by activities only; never enters workflow history'),
+  LLM_MODEL: z.string().min(1).default('shell').describe('agent llm.model sent when creating the agent conversation, e.g. openai/gpt-4o or hosted_vllm/qwen (the built-in shell agent ignores it)'),
+  LLM_BASE_URL: optionalText('LLM endpoint for a self-hosted model or gateway (vLLM, SGLang, LiteLLM proxy), e.g. http://127.0.0.1:8080/v1', z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' })),
+  LLM_API_VERSION: optionalText('LLM api_version (Azure OpenAI and the like)'),
+  LLM_TIMEOUT: optionalDuration('per-request LLM timeout the agent server applies'),
+  LLM_NUM_RETRIES: z.coerce.number().int().min(0).max(100).optional().describe('LLM retries the agent server makes on a failed request (0-100; unset = its default)'),
+  LLM_EXTRA: jsonObject('more LLM fields as a JSON object, e.g. {"temperature":0,"extra_headers":{"X-Team":"a"}}; no keys in it (use LLM_API_KEY_ENV/FILE)'),
+  LLM_API_KEY: optionalText('LLM key, read by activities only (it never enters workflow history); prefer LLM_API_KEY_ENV or LLM_API_KEY_FILE'),
+  LLM_API_KEY_ENV: optionalText('name of the worker\'s environment variable that holds the LLM key, read by activities at each use', z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a variable name')),
+  LLM_API_KEY_FILE: optionalText('file that holds the LLM key, read by activities at each use (so a rotated key is picked up)'),
+  AGENT_TOOLS: z
+    .string()
+    .default('terminal,file_editor,task_tracker')
+    .transform((text) => text.split(',').map((name) => name.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected tool names')).min(1))
+    .describe('tools of the OpenHands agent, comma-separated (default terminal,file_editor,task_tracker)'),
+  AGENT_WORKSPACE_ROOT: optionalText(
+    'absolute folder inside each runtime under which every conversation gets its own workspace (hosted runtimes: e.g. /workspace/project); unset = a folder beside the agent server\'s own',
+    z.string().startsWith('/', 'expected an absolute path'),
+  ),
+  AGENT_MAX_ITERATIONS: z.coerce.number().int().min(1).max(100_000).optional().describe('most agent steps per run (1-100000; unset = the agent server\'s default, 500)'),
+  RUNTIME_ENVIRONMENT: jsonObject('environment for every runtime, sent in POST /start, as a JSON object of strings, e.g. {"PIP_INDEX_URL":"…"}', z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())),
   DEMO: z.enum(['on', 'off']).default('on').describe('run the short demonstration conversation at `npm start`: on | off (default on)'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('log level: debug | info | warn | error (default info)'),
 });

@@ -7,9 +7,11 @@ import { InvalidInputError } from './validation.js';
 export const conversationUserIdKey = defineSearchAttributeKey('ConversationUserId', SearchAttributeType.KEYWORD);
 export const conversationStatusKey = defineSearchAttributeKey('ConversationStatus', SearchAttributeType.KEYWORD);
 export const runtimeStatusKey = defineSearchAttributeKey('ConversationRuntimeStatus', SearchAttributeType.KEYWORD);
+/** Messages the runtime refused (e.g. 413): operators find them with `ConversationRefusedMessages > 0`. */
+export const refusedMessagesKey = defineSearchAttributeKey('ConversationRefusedMessages', SearchAttributeType.INT);
 
 /** Every key the project needs registered on the server before workflows start. */
-export const projectSearchAttributes = [conversationUserIdKey, conversationStatusKey, runtimeStatusKey] as const;
+export const projectSearchAttributes = [conversationUserIdKey, conversationStatusKey, runtimeStatusKey, refusedMessagesKey] as const;
 
 /**
  * A string literal for a visibility query. Callers validate values first (IDs, statuses);

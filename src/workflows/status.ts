@@ -2,7 +2,7 @@
 // status search attributes (so the Temporal UI can filter by them) and the workflow's
 // current details (markdown shown on its page). Only IDs and status names, no text.
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { conversationStatusKey, conversationUserIdKey, runtimeStatusKey } from './search-attributes.js';
+import { conversationStatusKey, conversationUserIdKey, refusedMessagesKey, runtimeStatusKey } from './search-attributes.js';
 import type { ConversationState, ErrorRecord } from './state.js';
 
 export function publish(state: ConversationState): void {
@@ -10,12 +10,15 @@ export function publish(state: ConversationState): void {
   if (
     current.get(conversationStatusKey) !== state.status ||
     current.get(runtimeStatusKey) !== state.runtime.state ||
-    current.get(conversationUserIdKey) !== state.userId
+    current.get(conversationUserIdKey) !== state.userId ||
+    (current.get(refusedMessagesKey) ?? 0) !== (state.refused ?? 0)
   ) {
     upsertSearchAttributes([
       { key: conversationUserIdKey, value: state.userId },
       { key: conversationStatusKey, value: state.status },
       { key: runtimeStatusKey, value: state.runtime.state },
+      // Only once there is something to find, so ordinary conversations carry no extra attribute.
+      ...(state.refused ? [{ key: refusedMessagesKey, value: state.refused }] : []),
     ]);
   }
   setCurrentDetails(
@@ -23,6 +26,7 @@ export function publish(state: ConversationState): void {
       `**${state.status}** — conversation \`${state.conversationId}\` of user \`${state.userId}\``,
       `runtime: ${state.runtime.state}${state.runtime.id ? ` (\`${state.runtime.id}\`)` : ''}, replaced ${state.runtime.replaced}×`,
       `agent: ${state.executionStatus ?? '—'}; messages: ${state.received} received, ${state.delivered} delivered, ${state.queue.length} queued`,
+      state.refused ? `refused messages: ${state.refused} (last: \`${state.lastRefused?.messageId ?? '?'}\`)` : '',
       state.notice ? `note: ${state.notice}` : '',
       state.lastError ? `last error: ${state.lastError.type}: ${state.lastError.message}` : '',
     ]

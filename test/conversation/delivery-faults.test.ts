@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../../src/temporal/dev-server.js';
+import { refusedMessagesKey } from '../../src/workflows/search-attributes.js';
 import { AGENT_VARIANTS } from '../support/agents.js';
 import type { AgentVariant } from '../support/agents.js';
 import { agentReplies, startConversationStack, userMessages, waitForInfo } from '../support/conversations.js';
@@ -167,6 +168,8 @@ describe('a message the runtime refuses (shell agent behind a proxy answering 41
     assert.equal(info.refused, 1);
     assert.equal(info.lastRefused?.messageId, 'big');
     assert.equal(info.status, 'RUNNING');
+    const attributes = (await setup.stack.temporal.client.workflow.getHandle(id).describe()).typedSearchAttributes;
+    assert.equal(attributes.get(refusedMessagesKey), 1, 'operators can find it: ConversationRefusedMessages > 0');
 
     const answered = await conversations.send(id, { text: 'echo fine', messageId: 'ok', waitFor: 'turn' });
     assert.deepEqual(answered?.outcome, { messageId: 'ok', result: 'answered', executionStatus: 'finished' });

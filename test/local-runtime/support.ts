@@ -1,5 +1,6 @@
 // Helpers for the local Runtime API tests: a server on port 0 with a temporary data folder
 // (closed after the test, whatever happens), plain undici calls, and polling.
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,7 +103,9 @@ export function sandboxCall(runtime: Started, method: string, path: string, body
 
 /** Creates a conversation in the sandbox and returns its id. */
 export async function createConversation(runtime: Started): Promise<string> {
-  const reply = await sandboxCall(runtime, 'POST', '/api/conversations', { agent: { llm: { model: 'none' } } });
+  const id = randomUUID();
+  // In the folder named after its id, as the product asks for (the real server requires a workspace).
+  const reply = await sandboxCall(runtime, 'POST', '/api/conversations', { agent: { llm: { model: 'none' } }, conversation_id: id, workspace: { kind: 'LocalWorkspace', working_dir: id } });
   if (reply.status !== 201) throw new Error(`create conversation answered ${reply.status}: ${JSON.stringify(reply.body)}`);
   return reply.body.id as string;
 }

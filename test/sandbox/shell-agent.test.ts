@@ -14,7 +14,7 @@ describe('runs', () => {
     const id = await api.create();
     await api.send(id, 'sleep 0.3; echo hello; echo oops >&2; exit 3');
     assert.equal(await api.status(id), 'running');
-    await api.waitForStatus(id, 'idle');
+    await api.waitForStatus(id, 'finished');
     const [reply] = await api.replies(id);
     assert.ok(reply);
     assert.equal(reply.text, 'hello\noops\n');
@@ -37,7 +37,7 @@ describe('runs', () => {
     await api.send(id, 'echo two >> order.txt; echo two', false);
     await api.send(id, 'sleep 0.1; echo three >> order.txt; echo three', false);
     assert.deepEqual((await api.call('POST', `/api/conversations/${id}/run`)).body, { success: true });
-    await api.waitForStatus(id, 'idle');
+    await api.waitForStatus(id, 'finished');
     assert.equal(await readFile(join(workspaceDir, id, 'order.txt'), 'utf8'), 'one\ntwo\nthree\n');
     assert.deepEqual((await api.replies(id)).map((r) => r.text), ['one\n', 'two\n', 'three\n']);
   });
@@ -45,7 +45,7 @@ describe('runs', () => {
   test('the initial message runs even with run:false', async (t) => {
     const { api } = await startTestServer(t);
     const id = await api.create({ initial_message: { content: [{ type: 'text', text: 'echo first' }], run: false } });
-    await api.waitForStatus(id, 'idle');
+    await api.waitForStatus(id, 'finished');
     assert.deepEqual((await api.replies(id)).map((r) => r.text), ['first\n']);
   });
 
@@ -55,7 +55,7 @@ describe('runs', () => {
     await api.send(id, 'sleep 1');
     const busy = await api.call('POST', `/api/conversations/${id}/run`);
     assert.equal(busy.status, 409);
-    await api.waitForStatus(id, 'idle');
+    await api.waitForStatus(id, 'finished');
     assert.equal((await api.call('POST', `/api/conversations/${id}/run`)).status, 200);
   });
 
@@ -69,7 +69,7 @@ describe('runs', () => {
     await api.waitForStatus(id, 'paused');
     assert.equal(await readFile(join(workspaceDir, id, 'log.txt'), 'utf8'), 'a\n', 'the current command finished, the next did not start');
     await api.call('POST', `/api/conversations/${id}/run`);
-    await api.waitForStatus(id, 'idle');
+    await api.waitForStatus(id, 'finished');
     assert.equal(await readFile(join(workspaceDir, id, 'log.txt'), 'utf8'), 'a\nb\n');
     await api.call('POST', `/api/conversations/${id}/pause`);
     assert.equal(await api.status(id), 'paused', 'an idle conversation pauses at once');
@@ -85,7 +85,7 @@ describe('runs', () => {
     const { api } = await startTestServer(t);
     const id = await api.create();
     await api.send(id, 'env');
-    await api.waitForStatus(id, 'idle');
+    await api.waitForStatus(id, 'finished');
     const [reply] = await api.replies(id);
     assert.match(reply?.text ?? '', /^PATH=/m);
     assert.doesNotMatch(reply?.text ?? '', /leak-me|SESSION_API_KEY|^OH_/m);
@@ -111,7 +111,7 @@ describe('process cleanup', () => {
     const id = await api.create();
     const started = Date.now();
     await api.send(id, 'sleep 30 & echo $! > bg.pid; echo started');
-    await api.waitForStatus(id, 'idle');
+    await api.waitForStatus(id, 'finished');
     assert.ok(Date.now() - started < 3000, 'finished without waiting for the background sleep');
     assert.deepEqual((await api.replies(id)).map((r) => r.text), ['started\n']);
     const pid = await readPid(join(workspaceDir, id, 'bg.pid'));
@@ -127,7 +127,7 @@ describe('process cleanup', () => {
     // `env -i` drops the process tag: that child is found only as a descendant of the shell.
     await api.send(id, "env -i sleep 60 & echo $! > bg.pid; sh -c 'echo $$ > fg.pid; exec sleep 60'; wait");
     const pids = [await readPid(join(workspaceDir, id, 'bg.pid')), await readPid(join(workspaceDir, id, 'fg.pid'))];
-    await api.waitForStatus(id, 'idle');
+    await api.waitForStatus(id, 'finished');
     assert.ok(Date.now() - started < 5000);
     const [reply] = await api.replies(id);
     assert.equal(reply?.timed_out, true);
@@ -140,7 +140,7 @@ describe('process cleanup', () => {
     const { api } = await startTestServer(t, { outputCapBytes: 1000 });
     const id = await api.create();
     await api.send(id, "head -c 5000 /dev/zero | tr '\\0' a; echo tail >&2");
-    await api.waitForStatus(id, 'idle');
+    await api.waitForStatus(id, 'finished');
     const [reply] = await api.replies(id);
     assert.equal(reply?.truncated, true);
     assert.equal(reply?.text, `${'a'.repeat(1000)}\n[output truncated: 4005 bytes dropped]`);
@@ -165,7 +165,7 @@ describe('signalCommands', () => {
       server.signalCommands('SIGCONT');
       await waitFor(() => size() > frozen + 10, 10_000, 'ticks after SIGCONT');
       assert.equal(await api.status(id), 'running', 'not timed out while frozen');
-      await api.waitForStatus(id, 'idle', 15_000);
+      await api.waitForStatus(id, 'finished', 15_000);
       assert.equal((await api.replies(id))[0]?.timed_out, true, 'the limit still applies to running time');
     });
   }
@@ -190,7 +190,7 @@ describe('signalCommands', () => {
     assert.equal(existsSync(join(workspaceDir, id, 'ran.txt')), false, 'nothing ran while frozen');
     assert.equal(await api.status(id), 'running');
     server.signalCommands('SIGCONT');
-    await api.waitForStatus(id, 'idle');
+    await api.waitForStatus(id, 'finished');
     assert.equal(await readFile(join(workspaceDir, id, 'ran.txt'), 'utf8'), 'ran\n');
     assert.equal((await api.replies(id))[0]?.timed_out, false);
   });
