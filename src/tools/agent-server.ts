@@ -5,10 +5,11 @@
 // milliseconds, where starting the server itself to ask takes 10-20 s of imports.
 import { execFile } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
-import { access, open } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ToolNotFoundError } from '../temporal/tool-resolver.js';
+import { readHead } from './python.js';
 import { installVenv } from './venv-install.js';
 
 const run = promisify(execFile);
@@ -137,15 +138,7 @@ async function inspect(file: string): Promise<Omit<ResolvedAgentServer, 'source'
 
 /** The interpreter of a `#!` script, or undefined for a binary. */
 async function readShebang(file: string): Promise<string | undefined> {
-  const handle = await open(file, 'r');
-  let head: string;
-  try {
-    const buffer = Buffer.alloc(1024);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    head = buffer.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await handle.close();
-  }
+  const head = await readHead(file, 1024, 'utf8'); // the interpreter's path, which may not be ASCII
   if (!head.startsWith('#!')) return undefined;
   const [first = '', second = ''] = head.slice(2).split('\n');
   const interpreter = first.trim().split(/\s+/)[0] ?? '';

@@ -135,22 +135,23 @@ function compare(a: readonly number[], b: readonly number[]): number {
  * python is a symlink to one, resolved before this is asked).
  */
 export async function shimKind(file: string): Promise<string | undefined> {
-  let head: string;
-  try {
-    const handle = await open(file, 'r');
-    try {
-      const buffer = Buffer.alloc(4096);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      head = buffer.subarray(0, bytesRead).toString('latin1');
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return undefined;
-  }
+  const head = await readHead(file, 4096).catch(() => undefined);
+  if (head === undefined) return undefined;
   if (!head.startsWith('#!')) return undefined;
   for (const manager of ['pyenv', 'asdf', 'mise']) if (new RegExp(`\\b${manager}\\b`).test(head)) return manager;
   return path.basename(path.dirname(file)) === 'shims' ? 'version-manager' : undefined;
+}
+
+/** The first `bytes` of a file as text (enough for a `#!` line and a shim's tell-tale words). */
+export async function readHead(file: string, bytes: number, encoding: BufferEncoding = 'latin1'): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead).toString(encoding);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The interpreter's version when it is recent enough and has the modules, else what is wrong. */

@@ -7,14 +7,12 @@
 // (messages lost 0, doubled 0), conversations in ERROR 0.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { freePort } from '../../src/temporal/dev-server.js';
 import { refusedMessagesKey } from '../../src/workflows/search-attributes.js';
-import { AGENT_VARIANTS } from '../support/agents.js';
-import type { AgentVariant } from '../support/agents.js';
-import { agentReplies, startConversationStack, userMessages, waitForInfo } from '../support/conversations.js';
-import type { ConversationStack } from '../support/conversations.js';
-import { postsMessage, startFaultProxy } from '../support/fault-proxy.js';
-import type { FaultProxy, FaultRule } from '../support/fault-proxy.js';
+import { AGENT_VARIANTS, startAgentStack } from '../support/agents.js';
+import type { AgentStack, AgentVariant } from '../support/agents.js';
+import { agentReplies, userMessages, waitForInfo } from '../support/conversations.js';
+import { postsMessage } from '../support/fault-proxy.js';
+import type { FaultRule } from '../support/fault-proxy.js';
 import { uniqueId } from '../support/temporal.js';
 import { spawnWorker } from '../support/worker-process.js';
 import type { WorkerProcess } from '../support/worker-process.js';
@@ -22,25 +20,14 @@ import type { WorkerProcess } from '../support/worker-process.js';
 /** The real server's first start takes ~20 s on this machine; a turn through the scripted LLM a few more. */
 const TURN_WAIT_MS = 180_000;
 
-interface Setup {
-  variant: AgentVariant;
-  stack: ConversationStack;
-  proxy: FaultProxy;
-}
+type Setup = AgentStack;
 
-/** A stack whose runtime URLs lead through a fault proxy, so agent-server traffic passes it. */
 async function setUp(make: () => Promise<AgentVariant>, rules: readonly FaultRule[], options: { noWorker?: boolean } = {}): Promise<Setup> {
-  const variant = await make();
-  const port = await freePort();
-  const proxy = await startFaultProxy(`http://127.0.0.1:${port}`, rules);
-  const stack = await startConversationStack({ noWorker: options.noWorker, server: { ...variant.server, port, publicUrl: proxy.url }, agent: variant.agent });
-  return { variant, stack, proxy };
+  return startAgentStack(await make(), { rules, noWorker: options.noWorker });
 }
 
 async function tearDown(setup: Setup | undefined): Promise<void> {
-  await setup?.stack.close();
-  await setup?.proxy.close();
-  await setup?.variant.close();
+  await setup?.close();
 }
 
 /** Asserts the agent answered exactly these commands, in order, each once. */

@@ -5,12 +5,10 @@
 // Figures checked: replies 1 per message, user messages 1 per message sent, keys in history 0.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { freePort } from '../../src/temporal/dev-server.js';
-import { openhandsVariant, SCRIPTED_LLM_KEY } from '../support/agents.js';
-import type { AgentVariant } from '../support/agents.js';
-import { agentReplies, startConversationStack, userMessages, waitForInfo } from '../support/conversations.js';
+import { openhandsVariant, SCRIPTED_LLM_KEY, startAgentStack } from '../support/agents.js';
+import type { AgentStack, AgentVariant } from '../support/agents.js';
+import { agentReplies, userMessages, waitForInfo } from '../support/conversations.js';
 import type { ConversationStack } from '../support/conversations.js';
-import { startFaultProxy } from '../support/fault-proxy.js';
 import type { FaultProxy } from '../support/fault-proxy.js';
 import { uniqueId } from '../support/temporal.js';
 
@@ -24,17 +22,12 @@ describe('conversations on the real OpenHands agent server', () => {
   let variant: AgentVariant;
   let proxy: FaultProxy;
   let stack: ConversationStack;
+  let setup: AgentStack | undefined;
   before(async () => {
-    variant = await openhandsVariant();
-    const port = await freePort();
-    proxy = await startFaultProxy(`http://127.0.0.1:${port}`, []);
-    stack = await startConversationStack({ server: { ...variant.server, port, publicUrl: proxy.url }, agent: variant.agent, policy: { idleDelayMs: 600_000 } });
+    setup = await startAgentStack(await openhandsVariant(), { policy: { idleDelayMs: 600_000 } });
+    ({ variant, proxy, stack } = setup);
   });
-  after(async () => {
-    await stack?.close();
-    await proxy?.close();
-    await variant?.close();
-  });
+  after(() => setup?.close());
 
   test('start, reply, second message, pause, a message while paused resumes it, close sends DELETE', async () => {
     const { conversations, runtimeApi } = stack;

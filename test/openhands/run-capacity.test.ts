@@ -9,12 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import { startConversationRequest } from '../../src/activities/agent-config.js';
 import type { AgentSettings } from '../../src/activities/agent-config.js';
 import { AgentServerClient } from '../../src/runtime-api/index.js';
-import { freePort } from '../../src/temporal/dev-server.js';
-import { openhandsVariant } from '../support/agents.js';
-import type { AgentVariant } from '../support/agents.js';
-import { startConversationStack, userMessages, waitForInfo } from '../support/conversations.js';
+import { openhandsVariant, startAgentStack } from '../support/agents.js';
+import type { AgentStack, AgentVariant } from '../support/agents.js';
+import { userMessages, waitForInfo } from '../support/conversations.js';
 import type { ConversationStack } from '../support/conversations.js';
-import { startFaultProxy } from '../support/fault-proxy.js';
 import type { FaultProxy } from '../support/fault-proxy.js';
 import { uniqueId } from '../support/temporal.js';
 
@@ -22,17 +20,12 @@ describe('run capacity full on the real agent server (max_concurrent_runs 1)', (
   let variant: AgentVariant;
   let proxy: FaultProxy;
   let stack: ConversationStack;
+  let setup: AgentStack | undefined;
   before(async () => {
-    variant = await openhandsVariant({ maxConcurrentRuns: 1 });
-    const port = await freePort();
-    proxy = await startFaultProxy(`http://127.0.0.1:${port}`, []);
-    stack = await startConversationStack({ server: { ...variant.server, port, publicUrl: proxy.url }, agent: variant.agent, policy: { idleDelayMs: 600_000 } });
+    setup = await startAgentStack(await openhandsVariant({ maxConcurrentRuns: 1 }), { policy: { idleDelayMs: 600_000 } });
+    ({ variant, proxy, stack } = setup);
   });
-  after(async () => {
-    await stack?.close();
-    await proxy?.close();
-    await variant?.close();
-  });
+  after(() => setup?.close());
 
   test('a message answered 429 is saved once and runs when the slot frees', async () => {
     const { conversations, runtimeApi } = stack;

@@ -7,6 +7,12 @@ import type { AgentSettings } from '../../src/activities/agent-config.js';
 import { SCRIPTED_MODEL, startScriptedLlm } from '../../src/llm/scripted-llm.js';
 import type { ScriptedLlm } from '../../src/llm/scripted-llm.js';
 import type { RuntimeApiServerOptions } from '../../src/local-runtime/server.js';
+import { freePort } from '../../src/temporal/dev-server.js';
+import type { ConversationPolicy } from '../../src/workflows/state.js';
+import { startConversationStack } from './conversations.js';
+import type { ConversationStack } from './conversations.js';
+import { startFaultProxy } from './fault-proxy.js';
+import type { FaultProxy, FaultRule } from './fault-proxy.js';
 
 export interface AgentVariant {
   readonly name: 'shell' | 'openhands';
@@ -62,3 +68,36 @@ export const AGENT_VARIANTS: ReadonlyArray<{ readonly name: AgentVariant['name']
   { name: 'shell', make: async () => shellVariant() },
   { name: 'openhands', make: () => openhandsVariant() },
 ];
+
+export interface AgentStack {
+  readonly variant: AgentVariant;
+  readonly stack: ConversationStack;
+  /** Every agent-server call passes it (the runtime URLs lead through it): it records, and plays `rules`. */
+  readonly proxy: FaultProxy;
+  close(): Promise<void>;
+}
+
+/** A conversation stack whose runtimes run `variant`'s agent, with agent-server traffic through a fault proxy. */
+export async function startAgentStack(
+  variant: AgentVariant,
+  options: { rules?: readonly FaultRule[]; noWorker?: boolean; policy?: Partial<ConversationPolicy> } = {},
+): Promise<AgentStack> {
+  const port = await freePort();
+  const proxy = await startFaultProxy(`http://127.0.0.1:${port}`, options.rules ?? []);
+  const stack = await startConversationStack({
+    noWorker: options.noWorker,
+    policy: options.policy,
+    server: { ...variant.server, port, publicUrl: proxy.url },
+    agent: variant.agent,
+  });
+  return {
+    variant,
+    stack,
+    proxy,
+    close: async () => {
+      await stack.close();
+      await proxy.close();
+      await variant.close();
+    },
+  };
+}
