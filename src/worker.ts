@@ -12,6 +12,14 @@ import { installTemporalRuntime } from './temporal/runtime.js';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
+/**
+ * Not the SDK's 10 s: when a worker dies, the workflow task that takes in its activity's
+ * retry (and any query) first waits this long on the dead worker's sticky queue, which
+ * added up to 10 s to recovering from a dead worker (bench/recovery.ts). A live worker
+ * that misses a sticky task only costs one history replay on another worker.
+ */
+export const STICKY_QUEUE_TIMEOUT = '3s';
+
 export interface WorkerOptions {
   readonly connection: NativeConnection;
   readonly namespace: string;
@@ -23,6 +31,8 @@ export interface WorkerOptions {
   readonly maxCachedWorkflows?: number;
   /** Time given to running activities to finish on shutdown. @default '10s' */
   readonly shutdownGraceTime?: string;
+  /** How long a workflow task waits for this worker on its sticky queue before going to any worker. @default STICKY_QUEUE_TIMEOUT */
+  readonly stickyQueueScheduleToStartTimeout?: string;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -34,6 +44,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     maxCachedWorkflows: options.maxCachedWorkflows ?? 1000,
     shutdownGraceTime: options.shutdownGraceTime ?? '10s',
+    stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout ?? STICKY_QUEUE_TIMEOUT,
   });
 }
 
