@@ -34,6 +34,8 @@ export async function startRealAgentServer(options: { dir: string; readyTimeoutM
       LITELLM_LOCAL_MODEL_COST_MAP: 'True',
       OH_SESSION_API_KEYS_0: SESSION_KEY,
       TMUX_TMPDIR: options.dir,
+      // The terminal's interactive bash reads ~/.bashrc, which may hang (a stale pyenv lock): a home of its own.
+      HOME: options.dir,
       OPENHANDS_SUPPRESS_BANNER: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -79,6 +79,9 @@ describe('the OpenHands agent server in local runtimes', () => {
       assert.equal(env.OH_MAX_CONCURRENT_RUNS, '4');
       assert.ok(env.TMUX_TMPDIR && (await stat(env.TMUX_TMPDIR)).isDirectory());
       tmuxDirs.add(env.TMUX_TMPDIR);
+      // Its terminal's interactive bash reads ~/.bashrc: never the user's (one that hangs stalled every command).
+      assert.ok(env.HOME?.startsWith(`${expected[name]}/`), `HOME ${env.HOME} is the runtime's own`);
+      assert.notEqual(env.HOME, process.env.HOME);
       assert.equal(await openFilesLimit(pid), wantedOpenFiles, 'the soft open-file limit is raised');
     }
     assert.equal(tmuxDirs.size, 2, 'a tmux folder per runtime');

@@ -82,4 +82,20 @@ describe('conversations on the real OpenHands agent server', () => {
     await Promise.all(ids.map((id) => conversations.close(id)));
     for (const id of ids) assert.equal((await conversations.result(id)).info.status, 'ARCHIVED');
   });
+
+  test('pause during a long turn interrupts the agent (POST /interrupt) before the runtime is paused', async () => {
+    const { conversations, runtimeApi } = stack;
+    const id = uniqueId('oh-interrupt');
+    await conversations.start({ conversationId: id, userId: 'olga', message: { text: variant.ask('sleep 120; echo late'), messageId: 'long' } });
+    const running = await waitForInfo(conversations, id, (i) => i.turnMessageId === 'long' && i.executionStatus === 'running', 180_000);
+    await conversations.pause(id);
+    const paused = await waitForInfo(conversations, id, (i) => i.status === 'STOPPED', 60_000);
+    assert.equal(paused.lastTurn?.messageId, 'long');
+    assert.equal(paused.lastTurn?.interrupted, true);
+    assert.equal((await runtimeApi.getSession(id))?.status, 'paused');
+    const interrupts = proxy.seen.filter((r) => r.method === 'POST' && r.path.startsWith(`/sandboxes/${running.runtimeId}/`) && r.path.endsWith('/interrupt'));
+    assert.deepEqual(interrupts.map((r) => r.status), [200], 'the agent server was interrupted once');
+    await conversations.close(id);
+    assert.equal((await conversations.result(id)).info.status, 'ARCHIVED');
+  });
 });

@@ -279,7 +279,8 @@ async function launchRealAgentServer([bin, ...args]: string[], key: string): Pro
   // Short: tmux's socket path must stay under 108 bytes.
   const dir = await mkdtemp('/tmp/es-real-');
   const port = await freePort();
-  const env = { ...process.env, LITELLM_LOCAL_MODEL_COST_MAP: 'True', OPENHANDS_SUPPRESS_BANNER: '1', OH_SESSION_API_KEYS_0: key, TMUX_TMPDIR: dir };
+  // HOME too: the terminal's interactive bash reads ~/.bashrc, which may hang (a stale pyenv lock).
+  const env = { ...process.env, LITELLM_LOCAL_MODEL_COST_MAP: 'True', OPENHANDS_SUPPRESS_BANNER: '1', OH_SESSION_API_KEYS_0: key, TMUX_TMPDIR: dir, HOME: dir };
   const child = spawn(bin!, [...args, '--host', '127.0.0.1', '--port', String(port)], { cwd: dir, env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));

@@ -45,6 +45,11 @@ export class OpenHandsAgentLauncher implements AgentLauncher {
     await Promise.all([mkdir(cwd, { recursive: true }), mkdir(tmuxDir, { recursive: true, mode: 0o700 })]);
     const port = await freeLoopbackPort();
     const state = path.join(cwd, 'workspace');
+    // The agent's terminal is an interactive bash in tmux, which reads ~/.bashrc: with the
+    // user's own HOME, a .bashrc that hangs (seen: `pyenv rehash` on a stale lock, 60 s)
+    // stalled every command. The runtime gets a home of its own, empty of the user's files.
+    const home = path.join(state, 'home');
+    await mkdir(home, { recursive: true });
     return {
       command: server.command,
       args: [...server.args, '--host', '127.0.0.1', '--port', String(port)],
@@ -53,6 +58,7 @@ export class OpenHandsAgentLauncher implements AgentLauncher {
         OH_SESSION_API_KEYS_0: spec.sessionApiKey,
         SESSION_API_KEY: spec.sessionApiKey,
         TMUX_TMPDIR: tmuxDir,
+        HOME: home,
       },
       envDefaults: {
         OH_MAX_CONCURRENT_RUNS: String(this.options.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS),
