@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { processAlive, readPid, sleep, startTestServer, waitFor } from './support.js';
 
 describe('runs', () => {
-  test('a message with run:true runs, shows running, ends idle with the output', async (t) => {
+  test('a message with run:true runs, shows running, ends finished with the output', async (t) => {
     const { api } = await startTestServer(t);
     const id = await api.create();
     await api.send(id, 'sleep 0.3; echo hello; echo oops >&2; exit 3');
@@ -26,7 +26,7 @@ describe('runs', () => {
       'ConversationStateUpdateEvent:running',
       'ActionEvent:agent',
       'MessageEvent:agent',
-      'ConversationStateUpdateEvent:idle',
+      'ConversationStateUpdateEvent:finished',
     ]);
   });
 
