@@ -10,7 +10,7 @@ import { validateStatus } from './workflows/validation.js';
 
 const USAGE = `usage: conversations <command> [options]
   start <id> --user <user> [--message <text>] [--signal]   start (or join) a conversation
-  send <id> <text> [--message-id <id>] [--signal]          send a user message
+  send <id> <text> [--message-id <id>] [--signal|--wait]   send a user message; --wait: until the agent's turn ends
   ready <id>                                               wait until provisioning has ended
   info <id>                                                status, runtime, counters, last error
   list [--user <user>] [--status <status>] [--limit <n>]   conversations from Temporal visibility
@@ -30,6 +30,7 @@ async function run(argv: string[]): Promise<unknown> {
       message: { type: 'string' },
       'message-id': { type: 'string' },
       signal: { type: 'boolean', default: false },
+      wait: { type: 'boolean', default: false },
       status: { type: 'string' },
       limit: { type: 'string' },
       page: { type: 'string' },
@@ -55,7 +56,12 @@ async function run(argv: string[]): Promise<unknown> {
     }
     case 'send':
       if (!text) throw new UsageError('send needs the message text');
-      return (await conversations.send(conversationId, { text, messageId: values['message-id'] }, mode)) ?? { sent: true, mode };
+      return (
+        (await conversations.send(conversationId, { text, messageId: values['message-id'], ...(values.wait && { waitFor: 'turn' as const }) }, mode)) ?? {
+          sent: true,
+          mode,
+        }
+      );
     case 'ready':
       return conversations.waitUntilReady(conversationId);
     case 'info':
