@@ -4,12 +4,10 @@
 // candidate is checked through its interpreter (`importlib.metadata`), which answers in
 // milliseconds, where starting the server itself to ask takes 10-20 s of imports.
 import { execFile } from 'node:child_process';
-import { constants as fsConstants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ToolNotFoundError } from '../temporal/tool-resolver.js';
-import { readHead } from './python.js';
+import { isExecutable, readHead } from './python.js';
 import { installVenv } from './venv-install.js';
 
 const run = promisify(execFile);
@@ -146,13 +144,4 @@ async function readShebang(file: string): Promise<string | undefined> {
   const viaSh = /^'''exec' '?([^'\s]+)/.exec(second);
   if (path.basename(interpreter) === 'sh' && viaSh) return viaSh[1];
   return interpreter;
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -100,7 +100,7 @@ function splitPath(searchPath: string): string[] {
   return searchPath.split(path.delimiter).filter(Boolean);
 }
 
-async function isExecutable(file: string): Promise<boolean> {
+export async function isExecutable(file: string): Promise<boolean> {
   try {
     await access(file, fsConstants.X_OK);
     return true;
