@@ -25,6 +25,8 @@ async function findTests(dir: string): Promise<string[]> {
     .sort();
 }
 
+const FILE_TIMEOUT_MS = 900_000;
+
 async function main(): Promise<number> {
   const started = Date.now();
   // Tests always get their own server, even when TEMPORAL_ADDRESS points elsewhere.
@@ -38,7 +40,10 @@ async function main(): Promise<number> {
     const bundlePath = path.join(scratch, 'workflow-bundle.js');
     await writeFile(bundlePath, bundle.code);
     console.log(`[test] Temporal at ${server.address}; workflows bundled; ${files.length} test files (${Date.now() - started} ms)`);
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=240000', ...files], {
+    // The timeout guards against a hang, and node applies it to each test file as a whole: the
+    // files that run the real agent server take ~4 min on an idle 2-core machine, and twice that
+    // with both cores busy.
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-timeout=${FILE_TIMEOUT_MS}`, ...files], {
       cwd: projectRoot,
       stdio: 'inherit',
       env: {
