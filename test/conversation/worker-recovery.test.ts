@@ -6,10 +6,13 @@
 // Figures checked: the cut activity completed on a retry (attempt 2), user messages per
 // message sent = 1 (none lost, none doubled), one runtime throughout. Recovery times are
 // logged; the bound asserted is loose (60 s) because CI is a loaded 2-core machine.
+// Until the cut activity is done the test reads only the history: an info query in the
+// first few hundred ms after a SIGKILL can be handed to the dead worker's sticky poller
+// and fail with CANCELLED (seen about once in ten kills, whatever the sticky timeout).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../../src/temporal/dev-server.js';
-import { completedAttempts, insideActivity } from '../support/activity-history.js';
+import { completedAttempts, insideActivity, untilCompleted } from '../support/activity-history.js';
 import { agentReplies, startConversationStack, userMessages, waitForInfo } from '../support/conversations.js';
 import type { ConversationStack } from '../support/conversations.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
@@ -55,10 +58,10 @@ describe('a worker SIGKILLed inside ensureRuntime, then inside awaitTurn (shell 
     let killedAt = Date.now();
     await first.kill('SIGKILL');
     await conversations.send(id, { text: 'echo two', messageId: 'm2' }, 'signal');
+    assert.deepEqual(await untilCompleted(handle, 'ensureRuntime', 1), [2], 'the start was completed by a retry');
     await waitForInfo(conversations, id, (i) => i.lastTurn?.messageId === 'm2' && i.queued === 0, 120_000);
     const afterStart = Date.now() - killedAt;
     console.log(`[figure] worker SIGKILL inside ensureRuntime → runtime adopted and both messages answered: ${afterStart} ms`);
-    assert.deepEqual(await completedAttempts(handle, 'ensureRuntime'), [2], 'the start was completed by a retry');
     assert.ok(afterStart < LOOSE_BOUND_MS, `recovered in ${afterStart} ms`);
 
     await conversations.send(id, { text: 'sleep 30; echo three', messageId: 'm3' });
@@ -67,10 +70,11 @@ describe('a worker SIGKILLed inside ensureRuntime, then inside awaitTurn (shell 
     killedAt = Date.now();
     await second.kill('SIGKILL');
     await conversations.send(id, { text: 'echo four', messageId: 'm4' }, 'signal');
+    assert.deepEqual(await untilCompleted(handle, 'awaitTurn', 3), [1, 1, 2], 'the cut turn was followed to its end by a retry');
     const done = await waitForInfo(conversations, id, (i) => i.lastTurn?.messageId === 'm4' && i.queued === 0, 120_000);
     const afterTurn = Date.now() - killedAt;
     console.log(`[figure] worker SIGKILL inside awaitTurn (a 30 s turn) → that turn and the next message answered: ${afterTurn} ms`);
-    assert.deepEqual(await completedAttempts(handle, 'awaitTurn'), [1, 1, 2, 1], 'the cut turn was followed to its end by a retry');
+    assert.deepEqual(await completedAttempts(handle, 'awaitTurn'), [1, 1, 2, 1]);
     assert.ok(afterTurn < LOOSE_BOUND_MS, `recovered in ${afterTurn} ms`);
 
     const texts = ['echo one', 'echo two', 'sleep 30; echo three', 'echo four'];

@@ -1,7 +1,8 @@
 // What a workflow's activities did, read from Temporal rather than from the workers: which
 // activity an attempt is running for now (describe's pending activities), and on which
 // attempt an activity completed (the history), so a test can show that a worker died
-// inside that activity and another worker finished it.
+// inside that activity and another worker finished it. Neither is a query, so neither
+// can be handed to a worker that just died (a query can, and then fails with CANCELLED).
 import type { WorkflowHandle } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -39,4 +40,15 @@ export async function completedAttempts(handle: WorkflowHandle, activity: string
     if (type === EVENT_TYPE_ACTIVITY_TASK_COMPLETED && ofType.has(scheduledId)) completed.push(attempts.get(scheduledId) ?? 0);
   }
   return completed;
+}
+
+/** Polls the history until `count` `activity`s have completed; resolves with their attempts. */
+export async function untilCompleted(handle: WorkflowHandle, activity: string, count: number, timeoutMs = 90_000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const attempts = await completedAttempts(handle, activity);
+    if (attempts.length >= count) return attempts;
+    if (Date.now() > deadline) throw new Error(`${handle.workflowId}: ${attempts.length} of ${count} ${activity} completed within ${timeoutMs} ms`);
+    await sleep(200);
+  }
 }
