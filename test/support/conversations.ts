@@ -76,12 +76,19 @@ export async function waitForInfo(
 ): Promise<ConversationInfo> {
   const deadline = Date.now() + timeoutMs;
   let last: ConversationInfo | undefined;
+  let lastError: unknown;
   while (Date.now() < deadline) {
-    last = await conversations.info(conversationId);
-    if (predicate(last)) return last;
+    try {
+      last = await conversations.info(conversationId);
+      if (predicate(last)) return last;
+    } catch (error) {
+      // A query in the first moments after a worker is SIGKILLed can reach the dead worker's
+      // sticky poller and fail (CANCELLED); the next one goes to a live worker.
+      lastError = error;
+    }
     await sleep(50);
   }
-  throw new Error(`condition not reached within ${timeoutMs} ms; last info: ${JSON.stringify(last)}`);
+  throw new Error(`condition not reached within ${timeoutMs} ms; last info: ${JSON.stringify(last)}${lastError ? `; last error: ${String(lastError)}` : ''}`);
 }
 
 /** The agent's reply texts, in order, read through the runtime. */
