@@ -12,7 +12,7 @@ import { ConversationErrorType, RUNTIME_ERROR_TYPES } from '../failure-types.js'
 import type { WorkflowActivities } from './activities.js';
 import { bringUp } from './provisioning.js';
 import { describeFailure, publish } from './status.js';
-import { recordOutcome } from './state.js';
+import { agentRef, recordOutcome } from './state.js';
 import type { ConversationState, QueuedMessage } from './state.js';
 
 export interface Recoveries {
@@ -150,13 +150,4 @@ async function interruptAgent(state: ConversationState, acts: WorkflowActivities
     if (isCancellation(error)) throw error;
     log.warn('could not interrupt the agent', { error: describeFailure(error).message });
   }
-}
-
-export function agentRef(state: ConversationState) {
-  return {
-    sessionId: state.conversationId,
-    runtimeId: state.runtime.id ?? '',
-    url: state.runtime.url ?? '',
-    agentConversationId: state.agentConversationId ?? '',
-  };
 }

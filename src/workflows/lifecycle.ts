@@ -6,6 +6,7 @@ import { CancellationScope, log } from '@temporalio/workflow';
 import type { WorkflowActivities } from './activities.js';
 import { compensate } from './provisioning.js';
 import { describeFailure, publish } from './status.js';
+import { agentRef } from './state.js';
 import type { ConversationState } from './state.js';
 
 /**
@@ -28,12 +29,7 @@ export async function closeConversation(state: ConversationState, acts: Workflow
   if (running && state.runtime.id && state.runtime.url && state.agentConversationId) {
     try {
       // Frees the runtime's tmux sessions and file handles even when it is only paused next.
-      await acts.deleteAgentConversation({
-        sessionId: state.conversationId,
-        runtimeId: state.runtime.id,
-        url: state.runtime.url,
-        agentConversationId: state.agentConversationId,
-      });
+      await acts.deleteAgentConversation(agentRef(state));
     } catch (error) {
       state.lastError = describeFailure(error);
       log.warn('could not delete the agent conversation; stopping the runtime anyway', { error: state.lastError.message });

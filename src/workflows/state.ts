@@ -151,3 +151,13 @@ export function toInfo(state: ConversationState): ConversationInfo {
     notice: state.notice,
   };
 }
+
+/** What an agent-server activity needs to reach this conversation in its runtime (no key: activities look it up). */
+export function agentRef(state: ConversationState) {
+  return {
+    sessionId: state.conversationId,
+    runtimeId: state.runtime.id ?? '',
+    url: state.runtime.url ?? '',
+    agentConversationId: state.agentConversationId ?? '',
+  };
+}
