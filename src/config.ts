@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DURATION_FORM, parseDuration } from './durations.js';
+import { ISOLATION_MODES, NETWORK_POLICIES } from './local-runtime/isolation/jail.js';
 import type { ConversationPolicy } from './workflows/state.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, MESSAGE_MAX_BYTES_CEILING } from './workflows/validation.js';
 
@@ -95,7 +96,16 @@ export const configSchema = z.object({
     z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }),
   ),
   RUNTIME_API_HOST: z.string().default('127.0.0.1').describe('interface the local Runtime API binds (default 127.0.0.1)'),
-  RUNTIME_DRIVER: z.enum(['process', 'inproc']).default('process').describe('local Runtime API sandbox driver: process | inproc (default process)'),
+  RUNTIME_DRIVER: z.enum(['process', 'inproc']).default('process').describe('local Runtime API sandbox driver: process | inproc (default process; inproc runs the shell agent inside the server, so it needs RUNTIME_ISOLATION=off)'),
+  RUNTIME_ISOLATION: z
+    .enum(ISOLATION_MODES)
+    .default('namespaces')
+    .describe('how local sandboxes are walled in: namespaces (bubblewrap: own mount, PID, user, UTS namespaces; the workspace is all they can write) | off (no walls: trusted agent code only; warns at every start) (default namespaces)'),
+  RUNTIME_NETWORK: z
+    .enum(NETWORK_POLICIES)
+    .default('host')
+    .describe('network of an isolated local sandbox: host (the machine\'s network, loopback services included) | none (loopback only; the Runtime API reaches it through a socket file) (default host)'),
+  RUNTIME_BWRAP_PATH: optionalText('bubblewrap (bwrap) executable for sandbox isolation; unset = search PATH, then (as root, at npm start/setup) install Debian\'s bubblewrap'),
   RUNTIME_AGENT: z
     .enum(['shell', 'openhands'])
     .default('shell')
@@ -168,6 +178,11 @@ export function loadConfig(env: Env = process.env): Config {
         return `${name}=${JSON.stringify(value)}: ${issue.message}${accepted}`;
       }),
     );
+  }
+  if (parsed.data.RUNTIME_DRIVER === 'inproc' && parsed.data.RUNTIME_ISOLATION !== 'off') {
+    throw new ConfigError([
+      'RUNTIME_DRIVER="inproc": the inproc driver runs sandboxes inside the server, where no isolation is possible; set RUNTIME_ISOLATION=off to use it (trusted agent code only), or use the process driver',
+    ]);
   }
   return { ...parsed.data, DATA_DIR: path.resolve(parsed.data.DATA_DIR) };
 }

@@ -10,6 +10,7 @@ import { createRuntimeApiServer } from './local-runtime/server.js';
 import type { RuntimeApiServer } from './local-runtime/server.js';
 import { parseFaults } from './local-runtime/faults.js';
 import { PROJECT_TOOLS_DIR, resolveAgentServer } from './tools/agent-server.js';
+import { resolveBubblewrap } from './tools/bubblewrap.js';
 
 export interface RuntimeEndpoint {
   readonly url: string;
@@ -56,6 +57,12 @@ export async function startLocalRuntimeApi(
       dataDir: path.join(config.DATA_DIR, 'runtimes'),
       faults: parseFaults(config.RUNTIME_API_FAULTS),
       agent: config.RUNTIME_AGENT,
+      isolation: {
+        mode: config.RUNTIME_ISOLATION,
+        network: config.RUNTIME_NETWORK,
+        // Installed from Debian's packages if missing (as root), like the tools in .tools/.
+        bubblewrap: () => resolveBubblewrap({ explicitPath: config.RUNTIME_BWRAP_PATH, log: log ?? logToStderr }),
+      },
       openhands: {
         // Installs the pinned server into .tools/ if nothing else is found: at start-up with
         // RUNTIME_AGENT=openhands, else on the first /start whose image asks for it.

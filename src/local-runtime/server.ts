@@ -14,6 +14,8 @@ import { createLaunchers } from './agents/launchers.js';
 import type { DriverName, LogFn } from './drivers/driver.js';
 import { InprocDriver } from './drivers/inproc.js';
 import { ProcessDriver } from './drivers/process.js';
+import type { IsolationOptions } from './isolation/isolation.js';
+import { createJail } from './isolation/isolation.js';
 import type { FaultOptions } from './faults.js';
 import { FaultInjector, endpointKey } from './faults.js';
 import { Ingress } from './ingress.js';
@@ -23,6 +25,8 @@ import { RuntimeService } from './service.js';
 
 /** `agent` and `openhands` (AgentOptions) choose what each runtime runs; see docs/local-runtime.md. */
 export interface RuntimeApiServerOptions extends AgentOptions {
+  /** How the process driver walls its sandboxes in (the inproc driver cannot). @default namespaces, host network */
+  readonly isolation?: IsolationOptions;
   /** Required `X-API-Key` on every route but `GET /health`. */
   readonly apiKey: string;
   /** Runtime workspaces live in `<dataDir>/workspaces/<session_id>`. */
@@ -68,7 +72,7 @@ export async function createRuntimeApiServer(options: RuntimeApiServerOptions): 
   const inproc = options.driver === 'inproc';
   if (inproc && options.agent === 'openhands') throw new Error('the inproc driver runs only the shell agent; use the process driver for openhands');
   const service = new RuntimeService({
-    driver: inproc ? new InprocDriver(log) : new ProcessDriver(log, join(options.dataDir, 'sandbox-groups.json'), await createLaunchers(options, log)),
+    driver: inproc ? new InprocDriver(log) : await processDriver(options, log),
     defaultAgent: options.agent ?? 'shell',
     agentFromRequest: !inproc,
     faults,
@@ -159,6 +163,16 @@ function controlPlane(options: RuntimeApiServerOptions, service: RuntimeService,
   on('POST', '/resume', act((runtime) => runtime.resume()));
   on('POST', '/stop', act((runtime) => runtime.stop()));
   return router;
+}
+
+/** The process driver, its agents and its jail: a machine that cannot isolate stops us here. */
+async function processDriver(options: RuntimeApiServerOptions, log: LogFn): Promise<ProcessDriver> {
+  const { dataDir } = options;
+  const [launchers, jail] = await Promise.all([
+    createLaunchers(options, log, join(dataDir, 'agents')),
+    createJail(options.isolation ?? {}, join(dataDir, 'jail'), log),
+  ]);
+  return new ProcessDriver({ log, launchers, jail, ledgerFile: join(dataDir, 'sandbox-groups.json') });
 }
 
 function raise(error: HttpError): never {

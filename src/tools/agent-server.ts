@@ -33,6 +33,11 @@ export interface ResolvedAgentServer {
   readonly version: string;
   /** The interpreter behind it. */
   readonly python: string;
+  /**
+   * Where the server and its interpreter live (the venv, the base Python's prefix, every
+   * folder on its sys.path): what an isolated sandbox must be shown, read-only, to run it.
+   */
+  readonly paths: readonly string[];
 }
 
 export interface ResolveAgentServerOptions {
@@ -122,16 +127,25 @@ async function inspect(file: string): Promise<Omit<ResolvedAgentServer, 'source'
     'import importlib.metadata as m, importlib.util as u',
     `assert u.find_spec("${OPENHANDS_AGENT_SERVER.module}"), "no module ${OPENHANDS_AGENT_SERVER.module}"`,
     `print(m.version("${OPENHANDS_AGENT_SERVER.pipPackage}"))`,
+    'import sys, os, json',
+    'roots = [sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix] + sys.path',
+    'print(json.dumps(sorted({os.path.realpath(p) for p in roots if p and os.path.exists(p)})))',
   ].join('\n');
   try {
     const { stdout } = await run(python, ['-c', script], { timeout: 30_000 });
-    const version = stdout.trim();
+    const [version = '', roots = '[]'] = stdout.trim().split('\n');
     const args = shebang === undefined ? ['-m', OPENHANDS_AGENT_SERVER.module] : [];
-    return { command: file, args, version, python };
+    return { command: file, args, version, python, paths: outermost([file, python, ...(JSON.parse(roots) as string[])]) };
   } catch (error) {
     const last = (error as { stderr?: string }).stderr?.trim().split('\n').at(-1);
     return `${python} cannot load ${OPENHANDS_AGENT_SERVER.module}: ${last || (error as Error).message.split('\n')[0]}`;
   }
+}
+
+/** The paths not inside another of them. */
+function outermost(paths: readonly string[]): string[] {
+  const sorted = [...new Set(paths)].sort();
+  return sorted.filter((p, i) => !sorted.slice(0, i).some((outer) => p.startsWith(`${outer}/`)));
 }
 
 /** The interpreter of a `#!` script, or undefined for a binary. */

@@ -11,6 +11,8 @@ import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createRuntimeApiServer } from '../../src/local-runtime/server.js';
+import { findProcesses } from '../../src/local-runtime/sandbox/process-tree.js';
+import { isRunning } from './proc.js';
 import { groupAlive, http, waitFor } from './support.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -71,9 +73,24 @@ describe('runtime-api process', () => {
     await waitFor('the orphaned sandbox to be reaped', async () => (groupAlive(pid) ? undefined : true), 3000);
   });
 
-  test('a frozen sandbox left by a server killed with SIGKILL is reaped by the next server on the data folder', async (t) => {
+  test('a frozen, isolated sandbox dies with its server killed by SIGKILL, every process of it', async (t) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'runtime-api-sigkill-'));
     const child = spawnTs('test/local-runtime/fixtures/pause-and-wait.ts', { DATA_DIR: dataDir });
+    t.after(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    });
+    const pid = Number((await once(child.stdout, 'data')).toString().trim());
+    const members = findProcesses({ roots: [pid] });
+    assert.ok(members.length >= 3, `bubblewrap, the jail's first process and the agent: ${members.join(' ')}`);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    await waitFor('every process of the jail to end', async () => (members.some(isRunning) ? undefined : true), 5000);
+  });
+
+  test('without isolation, a frozen sandbox left by a server killed with SIGKILL is reaped by the next server on the data folder', async (t) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'runtime-api-sigkill-'));
+    const child = spawnTs('test/local-runtime/fixtures/pause-and-wait.ts', { DATA_DIR: dataDir, RUNTIME_ISOLATION: 'off' });
     t.after(async () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       await rm(dataDir, { recursive: true, force: true });
@@ -86,7 +103,7 @@ describe('runtime-api process', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal(groupAlive(pid), true, 'still frozen after its server died');
     // ...until a server starts on the same data folder.
-    const next = await createRuntimeApiServer({ apiKey: 'k', dataDir, log: () => undefined });
+    const next = await createRuntimeApiServer({ apiKey: 'k', dataDir, isolation: { mode: 'off' }, log: () => undefined });
     t.after(() => next.close());
     await waitFor('the frozen sandbox to be killed', async () => (groupAlive(pid) ? undefined : true), 3000);
   });

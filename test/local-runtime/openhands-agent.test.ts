@@ -8,6 +8,7 @@ import { readFile, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { after, before, describe, test } from 'node:test';
+import { findProcesses } from '../../src/local-runtime/sandbox/process-tree.js';
 import { PROJECT_TOOLS_DIR, resolveAgentServer } from '../../src/tools/agent-server.js';
 import type { Started, TestServer } from './support.js';
 import { groupAlive, http, sandboxCall, startRuntime, startTestServer, waitFor, waitReady } from './support.js';
@@ -40,6 +41,17 @@ describe('the OpenHands agent server in local runtimes', () => {
     await Promise.all([waitReady(server, a.runtime_id, READY_TIMEOUT_MS), waitReady(server, b.runtime_id, READY_TIMEOUT_MS)]);
     coldStartMs = Date.now() - started;
   });
+  /** The agent server's own process: in its jail, below bubblewrap (the sandbox's pid). */
+  const agentPid = (runtime: Started): Promise<number> =>
+    waitFor('the agent server process', async () => {
+      for (const pid of findProcesses({ roots: [server.sandboxPid(runtime.runtime_id)!] })) {
+        // bubblewrap, setpriv and the wrapper bash name the server in their command lines too.
+        const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+        if (comm.startsWith('python') || comm.startsWith('agent-server')) return pid;
+      }
+      return undefined;
+    });
+
   after(async () => {
     delete process.env.DC_TEST_SERVER_SECRET;
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -68,7 +80,7 @@ describe('the OpenHands agent server in local runtimes', () => {
     const wantedOpenFiles = ours === 'unlimited' ? 65536 : Math.min(65536, Number(ours));
     const tmuxDirs = new Set<string>();
     for (const [name, runtime] of [['a', a], ['b', b]] as const) {
-      const pid = server.sandboxPid(runtime.runtime_id)!;
+      const pid = await agentPid(runtime);
       assert.equal(await readlink(`/proc/${pid}/cwd`), expected[name]);
       assert.ok((await stat(path.join(expected[name], 'workspace', 'conversations'))).isDirectory(), 'its state is in its own folder');
       const env = await environOf(pid);
@@ -88,7 +100,7 @@ describe('the OpenHands agent server in local runtimes', () => {
   });
 
   test('pause freezes the server and what it started outside its group (a tmux server, a bash command); resume thaws them', async () => {
-    const pid = server.sandboxPid(a.runtime_id)!;
+    const pid = await agentPid(a);
     const command = `tmux new-session -d -s held 'sleep 611'; sleep 612`;
     const started = await sandboxCall(a, 'POST', '/api/bash/start_bash_command', { command, timeout: 600 });
     assert.equal(started.status, 200, JSON.stringify(started.body));

@@ -1,11 +1,10 @@
 // Pause really freezes a sandbox and what it runs; resume lets it go on.
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DriverName } from '../../src/local-runtime/drivers/driver.js';
-import { createConversation, groupAlive, sandboxCall, sendText, startRuntime, startTestServer, waitFor, waitReady } from './support.js';
+import { createConversation, groupAlive, sandboxCall, sendText, startRuntime, startTestServer, waitFor, waitReady, workspaceFile } from './support.js';
 
 const sizeOf = async (path: string) => (await stat(path).catch(() => ({ size: 0 }))).size;
 
@@ -19,8 +18,9 @@ for (const driver of ['process', 'inproc'] as const satisfies readonly DriverNam
       const runtime = await startRuntime(server, 'ticker');
       await waitReady(server, runtime.runtime_id);
       const conversationId = await createConversation(runtime);
-      const ticks = join(server.dataDir, 'ticks.log');
-      await sendText(runtime, conversationId, `while true; do echo tick >> '${ticks}'; sleep 0.05; done`);
+      // In the command's own folder: an isolated sandbox can write nowhere else.
+      await sendText(runtime, conversationId, `while true; do echo tick >> ticks.log; sleep 0.05; done`);
+      const ticks = await workspaceFile(server, 'ticks.log');
       await grows(ticks, await grows(ticks, 0));
 
       const paused = await server.call('POST', '/pause', { runtime_id: runtime.runtime_id });

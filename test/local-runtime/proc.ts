@@ -50,8 +50,14 @@ export function stateOf(pid: number): string | undefined {
   return statFields(pid)?.[0];
 }
 
+/** The process exists and is not a zombie. */
+export function isRunning(pid: number): boolean {
+  const state = stateOf(pid);
+  return state !== undefined && state !== 'Z' && state !== 'X';
+}
+
 /** The fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, session, … */
-function statFields(pid: number): string[] | undefined {
+export function statFields(pid: number): string[] | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return text.slice(text.lastIndexOf(')') + 2).split(' ');

@@ -1,14 +1,16 @@
 // Helpers for the local Runtime API tests: a server on port 0 with a temporary data folder
 // (closed after the test, whatever happens), plain undici calls, and polling.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import type { RuntimeApiServer, RuntimeApiServerOptions } from '../../src/local-runtime/server.js';
 import { createRuntimeApiServer } from '../../src/local-runtime/server.js';
+import { statFields } from './proc.js';
 
 export const API_KEY = 'test-api-key';
 
@@ -55,6 +57,16 @@ export async function http(method: string, url: string, body?: unknown, headers:
     // not JSON: keep the text
   }
   return { status: res.statusCode, body: parsed };
+}
+
+/** A file a sandbox command wrote in its own folder, found under the server's workspaces once it exists. */
+export function workspaceFile(server: Pick<TestServer, 'dataDir'>, name: string): Promise<string> {
+  const workspaces = join(server.dataDir, 'workspaces');
+  return waitFor(`${name} in a workspace`, async () => {
+    const entries = await readdir(workspaces, { recursive: true }).catch(() => [] as string[]);
+    const found = entries.find((entry) => basename(entry) === name);
+    return found === undefined ? undefined : join(workspaces, found);
+  });
 }
 
 /** Polls `probe` until it returns a value other than undefined. */
@@ -115,13 +127,12 @@ export function sendText(runtime: Started, conversationId: string, text: string,
   return sandboxCall(runtime, 'POST', `/api/conversations/${conversationId}/events`, { role: 'user', content: [{ type: 'text', text }], run });
 }
 
-/** True while any process of the group exists. */
+/** True while any process of the group exists (a zombie does not count). */
 export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
+  // Zombies count as gone: a process whose parent died is re-parented to the machine's init,
+  // and on some machines (a microVM's) init never reaps it.
+  return readdirSync('/proc').some((entry) => {
+    const [state, , pgrp] = (Number.isInteger(Number(entry)) && statFields(Number(entry))) || [];
+    return Number(pgrp) === pgid && state !== 'Z' && state !== 'X';
+  });
 }

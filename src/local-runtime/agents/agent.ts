@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { StartRuntimeRequest } from '../../runtime-api/runtime-api-schemas.js';
 import type { SandboxSpec } from '../drivers/driver.js';
+import type { JailMounts } from '../isolation/jail.js';
 
 export const AGENT_NAMES = ['shell', 'openhands'] as const;
 export type AgentName = (typeof AGENT_NAMES)[number];
@@ -34,6 +35,11 @@ export interface AgentRun {
    * group signal misses them: the driver tags the run's environment and signals by tag too.
    */
   readonly escapesGroup: boolean;
+  /**
+   * What the agent needs of the machine, for an isolated sandbox (isolation/jail.ts), where
+   * nothing else is visible: its folders (writable) and what it runs (read-only).
+   */
+  readonly mounts: JailMounts;
   /** Called once the run has ended and its processes are gone (a stop or a crash). */
   cleanup(): Promise<void>;
 }

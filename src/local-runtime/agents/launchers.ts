@@ -8,6 +8,7 @@ import type { LogFn } from '../drivers/driver.js';
 import type { AgentLaunchers, AgentName } from './agent.js';
 import { OpenHandsAgentLauncher } from './openhands.js';
 import { ShellAgentLauncher } from './shell.js';
+import { shellAgentBundle } from './shell-bundle.js';
 
 export interface AgentOptions {
   /** What a runtime runs unless its `/start` request picks another. @default 'shell' */
@@ -23,7 +24,8 @@ export interface AgentOptions {
   };
 }
 
-export async function createLaunchers(options: AgentOptions, log: LogFn): Promise<AgentLaunchers> {
+/** `bundleDir`: a folder of the server's for the shell agent's bundle. */
+export async function createLaunchers(options: AgentOptions, log: LogFn, bundleDir: string): Promise<AgentLaunchers> {
   const given = options.openhands?.server;
   const find = typeof given === 'function' ? given : given ? async () => given : () => resolveAgentServer({ toolsDir: PROJECT_TOOLS_DIR, install: false, log });
   let found: Promise<ResolvedAgentServer> | undefined;
@@ -35,7 +37,8 @@ export async function createLaunchers(options: AgentOptions, log: LogFn): Promis
     }));
   if (options.agent === 'openhands') await server();
   return {
-    shell: new ShellAgentLauncher(),
+    // Built now, not at a first /start: a sandbox stopped meanwhile would leave it half-written.
+    shell: new ShellAgentLauncher(await shellAgentBundle(bundleDir)),
     openhands: new OpenHandsAgentLauncher({ server, maxConcurrentRuns: options.openhands?.maxConcurrentRuns }),
   };
 }

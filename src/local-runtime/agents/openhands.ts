@@ -77,6 +77,7 @@ export class OpenHandsAgentLauncher implements AgentLauncher {
       },
       port,
       escapesGroup: true,
+      mounts: { writable: [spec.workspaceDir, tmuxDir], readOnly: server.paths },
       cleanup: () => cleanupTmux(tmuxDir),
     };
   }

@@ -1,22 +1,24 @@
 // The built-in shell agent (src/local-runtime/sandbox/): every user message runs as a bash
-// command. It needs no Python and is up in about 0.3 s, hence the default. It listens on a
-// port of its own choosing and announces it on stdout: {"event":"listening","port":N}.
+// command. It needs no Python and is up in a fraction of a second, hence the default. It
+// runs as one bundled file (shell-bundle.ts), listens on a port of its own choosing and
+// announces it on stdout: {"event":"listening","port":N}.
 import { mkdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type { AgentLauncher, AgentRun, AgentSpec } from './agent.js';
 import { runtimeFolder } from './agent.js';
-
-const SANDBOX_MAIN = fileURLToPath(new URL('../sandbox/main.ts', import.meta.url));
 
 export class ShellAgentLauncher implements AgentLauncher {
   readonly name = 'shell';
 
+  /** `bundle`: the agent, built by shellAgentBundle. */
+  constructor(private readonly bundle: string) {}
+
   async prepare(spec: AgentSpec): Promise<AgentRun> {
     const cwd = runtimeFolder(spec.workspaceDir, spec.workingDir);
+    const { bundle } = this;
     await mkdir(cwd, { recursive: true });
     return {
       command: process.execPath,
-      args: ['--import', import.meta.resolve('tsx'), SANDBOX_MAIN],
+      args: [bundle],
       cwd,
       env: {
         SESSION_API_KEY: spec.sessionApiKey,
@@ -29,6 +31,7 @@ export class ShellAgentLauncher implements AgentLauncher {
       envDefaults: {},
       port: undefined,
       escapesGroup: false, // its commands stay in its process group
+      mounts: { writable: [spec.workspaceDir], readOnly: [process.execPath, bundle] },
       cleanup: async () => {},
     };
   }

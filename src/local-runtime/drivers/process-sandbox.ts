@@ -1,12 +1,16 @@
-// One sandbox of the process driver: an agent's server under a small bash wrapper, leading
-// its own process group. An agent whose helpers leave the group (the OpenHands server's tmux
+// One sandbox of the process driver: an agent's server under a small bash wrapper. Isolated
+// (the default), it runs in a jail of namespaces (../isolation/jail.ts), whose processes all
+// descend from the jail's first one, however they detach. Without isolation it leads its own
+// process group, and an agent whose helpers leave the group (the OpenHands server's tmux
 // servers and bash commands call setsid) is also reached through a tag in the environment
 // of everything it starts.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentChoice, AgentLauncher, AgentRun } from '../agents/agent.js';
-import { PROCESS_TAG_VAR, killAll, signalProcesses } from '../sandbox/process-tree.js';
+import type { Jail } from '../isolation/jail.js';
+import { NO_ISOLATION_WARNING } from '../isolation/isolation.js';
+import { PROCESS_TAG_VAR, findProcesses, killAll, signalProcesses } from '../sandbox/process-tree.js';
 import type { ProcessSelector } from '../sandbox/process-tree.js';
 import type { LogFn, SandboxInstance, SandboxSpec } from './driver.js';
 import { deferred } from './driver.js';
@@ -22,8 +26,9 @@ const PREAMBLE = [
 ];
 const WRAPPER = [...PREAMBLE, 'exec "$@"'].join('\n');
 
-// The shell agent stops itself once we are gone; an agent whose helpers leave its group
-// (the OpenHands server) would run on for good, its tmux servers too. So its wrapper stays:
+// Without a jail (which dies with us), the shell agent stops itself once we are gone; an
+// agent whose helpers leave its group (the OpenHands server) would run on for good, its tmux
+// servers too. So its wrapper stays:
 // it runs the agent as a child and watches its stdin, a pipe from us that the kernel closes
 // when we end, however we end (SIGKILL included). Then it stops the agent and kills every
 // process carrying the run's tag. (A paused runtime is frozen, wrapper and all: the next
@@ -57,6 +62,8 @@ const REAP_WAIT_MS = 2000;
 /** What a sandbox needs from its driver. */
 export interface DriverHooks {
   readonly log: LogFn;
+  /** Where sandboxes run; undefined: without isolation (RUNTIME_ISOLATION=off). */
+  readonly jail: Jail | undefined;
   /** A sandbox process exists (`selector` when its helpers leave its group), or no longer does. */
   readonly spawned: (pgid: number, selector: ProcessSelector | undefined) => void;
   readonly gone: (pgid: number) => void;
@@ -88,8 +95,12 @@ export class ProcessSandbox implements SandboxInstance {
       setImmediate(() => this.#ended(`failed to start: this server has no ${spec.agent} agent`));
       return;
     }
-    launcher.prepare(spec).then(
-      (run) => this.#launch(run),
+    const planned = launcher.prepare(spec).then(async (run) => {
+      this.#run = run;
+      return { run, command: await this.#command(run) };
+    });
+    planned.then(
+      ({ run, command }) => this.#launch(run, command),
       (error: unknown) => {
         const message = error instanceof Error ? error.message : String(error);
         hooks.log(`${this.#prefix} cannot start the ${spec.agent} agent: ${message}`);
@@ -125,7 +136,7 @@ export class ProcessSandbox implements SandboxInstance {
     // Still being planned (the agent server may be installing): #launch sees #stopping.
     if (pid === undefined) return;
     if (!this.#hasExited) {
-      signalGroup(pid, 'SIGTERM'); // the agent itself, which closes its terminals on the way out
+      this.#terminate(pid); // the agent itself, which closes its terminals on the way out
       this.#signal('SIGCONT'); // a frozen process acts on SIGTERM only once it runs again
       const killer = setTimeout(() => this.#signal('SIGKILL'), graceMs);
       await this.#exited.promise;
@@ -135,26 +146,43 @@ export class ProcessSandbox implements SandboxInstance {
     if (!(await groupGone(pid))) this.hooks.log(`${this.#prefix} process group ${pid} still has members after SIGKILL`);
   }
 
-  #launch(run: AgentRun): void {
-    this.#run = run;
-    if (this.#stopping) return this.#ended('stopped before it was spawned');
+  /** The wrapper's command line, in the jail when there is one. */
+  async #command(run: AgentRun): Promise<SandboxCommand> {
     const { spec } = this;
-    const tag = `local-runtime/${spec.runtimeId}/`;
+    const { jail } = this.hooks;
+    const tethered = run.escapesGroup && !jail;
     const args = [String(spec.startDelayMs / 1000), spec.crashOnStart ? '1' : '0', run.command, ...run.args];
     // No startup files: with a pipe (a socket) for stdin, bash would read ~/.bashrc as if run
     // by rshd, and a user's .bashrc can hang (seen: `pyenv rehash` waiting on a stale lock).
-    const child = spawn('bash', ['--norc', '--noprofile', '-c', run.escapesGroup ? TETHERED_WRAPPER : WRAPPER, 'sandbox', ...args], {
+    const bash = ['--norc', '--noprofile', '-c', tethered ? TETHERED_WRAPPER : WRAPPER, 'sandbox', ...args];
+    if (!jail) {
+      this.hooks.log(`${this.#prefix} WARNING ${NO_ISOLATION_WARNING}`);
+      return { command: 'bash', args: bash, cwd: run.cwd, tethered };
+    }
+    await jail.prepare(spec.workspaceDir, run.mounts);
+    const jailed = await jail.wrap(spec.workspaceDir, run.mounts, run.cwd, ['bash', ...bash]);
+    return { ...jailed, cwd: '/', tethered: false };
+  }
+
+  #launch(run: AgentRun, command: SandboxCommand): void {
+    if (this.#stopping) return this.#ended('stopped before it was spawned');
+    const { spec } = this;
+    const jailed = this.hooks.jail !== undefined;
+    const tag = `local-runtime/${spec.runtimeId}/`;
+    const child = spawn(command.command, command.args, {
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
-      cwd: run.cwd,
-      env: sandboxEnv(spec, run, run.escapesGroup ? { [PROCESS_TAG_VAR]: tag } : {}),
+      cwd: command.cwd,
+      env: sandboxEnv(spec, run, { ...(run.escapesGroup && !jailed ? { [PROCESS_TAG_VAR]: tag } : {}), ...(jailed ? JAILED_ENV : {}) }),
     });
     // The tether (never written to; a broken pipe only means the wrapper is gone), else EOF.
     child.stdin.on('error', () => {});
-    if (!run.escapesGroup) child.stdin.end();
+    if (!command.tethered) child.stdin.end();
     this.#pid = child.pid;
     if (child.pid !== undefined) {
-      this.#selector = run.escapesGroup ? { tagPrefix: tag, roots: [], groups: [child.pid] } : undefined;
+      // A jail's processes all descend from its first one; without one, the group and the tag.
+      if (jailed) this.#selector = { roots: [child.pid], groups: [child.pid] };
+      else if (run.escapesGroup) this.#selector = { tagPrefix: tag, roots: [], groups: [child.pid] };
       this.hooks.spawned(child.pid, this.#selector);
       if (this.#paused) this.#signal('SIGSTOP');
     }
@@ -175,7 +203,21 @@ export class ProcessSandbox implements SandboxInstance {
     createInterface({ input: child.stderr }).on('line', (line) => this.hooks.log(`${this.#prefix} ${line}`));
   }
 
-  /** Everything of the run: its group, plus (for an agent whose helpers leave it) its tag. */
+  /**
+   * Asks the agent to end. In a jail, everything in it but bubblewrap, whose own end would
+   * SIGKILL the rest at once (and whose first process inside ignores SIGTERM anyway).
+   */
+  #terminate(pid: number): void {
+    if (!this.hooks.jail) {
+      signalGroup(pid, 'SIGTERM');
+      return;
+    }
+    for (const member of findProcesses({ roots: [pid] })) {
+      if (member !== pid) signalProcess(member, 'SIGTERM');
+    }
+  }
+
+  /** Everything of the run: its group, plus (for an agent whose helpers leave it) its tag or its jail. */
   #signal(signal: NodeJS.Signals): void {
     if (this.#selector) signalProcesses(this.#selector, signal);
     else if (this.#pid !== undefined) signalGroup(this.#pid, signal);
@@ -199,15 +241,36 @@ export class ProcessSandbox implements SandboxInstance {
   }
 }
 
+/** How the wrapper is spawned. */
+interface SandboxCommand {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  /** Its stdin is kept open, as the wrapper's tether to us. */
+  readonly tethered: boolean;
+}
+
+/** In a jail, our HOME and TMPDIR are not there; its private /tmp is (an agent may set its own HOME). */
+const JAILED_ENV = { HOME: '/tmp', TMPDIR: '/tmp' };
+
 /** Our few harmless variables, the agent's defaults, the `/start` environment, then the agent's fixed ones. */
-function sandboxEnv(spec: SandboxSpec, run: AgentRun, tag: Record<string, string>): NodeJS.ProcessEnv {
+function sandboxEnv(spec: SandboxSpec, run: AgentRun, fixed: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const name of INHERITED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
-  const merged: NodeJS.ProcessEnv = { ...env, ...run.envDefaults, ...spec.environment, ...run.env, ...tag };
+  const merged: NodeJS.ProcessEnv = { ...env, ...fixed, ...run.envDefaults, ...spec.environment, ...run.env };
+  if (fixed[PROCESS_TAG_VAR] !== undefined) merged[PROCESS_TAG_VAR] = fixed[PROCESS_TAG_VAR];
   // Read by non-interactive bash and sh at start: a wrapper must run no user file.
   delete merged.BASH_ENV;
   delete merged.ENV;
   return merged;
+}
+
+function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone meanwhile
+  }
 }
 
 /** Signals a whole process group; false when it no longer exists. */

@@ -1,14 +1,25 @@
 // The default driver: every sandbox is a child process, an agent server planned by the
-// runtime's agent launcher (src/local-runtime/agents/), leading its own process group, so
-// pause, resume and stop reach every command it started as well (process-sandbox.ts).
+// runtime's agent launcher (src/local-runtime/agents/), in a jail of namespaces of its own
+// (../isolation/), so pause, resume and stop reach every process it started
+// (process-sandbox.ts) and it sees nothing of the machine it need not.
 import type { AgentChoice, AgentLaunchers } from '../agents/agent.js';
-import { ShellAgentLauncher } from '../agents/shell.js';
+import type { Jail } from '../isolation/jail.js';
 import { signalProcesses } from '../sandbox/process-tree.js';
 import type { ProcessSelector } from '../sandbox/process-tree.js';
 import type { LogFn, SandboxDriver, SandboxInstance, SandboxSpec } from './driver.js';
 import { SandboxLedger } from './ledger.js';
 import type { DriverHooks } from './process-sandbox.js';
 import { ProcessSandbox, signalGroup } from './process-sandbox.js';
+
+export interface ProcessDriverOptions {
+  readonly log: LogFn;
+  /** The agents it can run. */
+  readonly launchers: AgentLaunchers;
+  /** Where sandboxes run (isolation/isolation.ts createJail); undefined runs them without isolation. */
+  readonly jail: Jail | undefined;
+  /** Where to record running sandboxes, so a later server can clean up after a crashed one. */
+  readonly ledgerFile?: string;
+}
 
 export class ProcessDriver implements SandboxDriver {
   readonly name = 'process';
@@ -17,15 +28,13 @@ export class ProcessDriver implements SandboxDriver {
   readonly #launchers: AgentLaunchers;
   readonly #hooks: DriverHooks;
 
-  /**
-   * `ledgerFile`: where to record running sandboxes, so a later server can clean up after a
-   * crashed one. `launchers`: the agents it can run. @default the shell agent only
-   */
-  constructor(log: LogFn, ledgerFile?: string, launchers: AgentLaunchers = { shell: new ShellAgentLauncher() }) {
+  constructor(options: ProcessDriverOptions) {
+    const { log, ledgerFile, launchers, jail } = options;
     const ledger = ledgerFile ? new SandboxLedger(ledgerFile, log) : undefined;
     this.#launchers = launchers;
     this.#hooks = {
       log,
+      jail,
       spawned: (pgid, selector) => {
         this.#live.set(pgid, selector);
         ledger?.add(pgid);
@@ -51,4 +60,3 @@ export class ProcessDriver implements SandboxDriver {
     this.#live.clear();
   }
 }
-

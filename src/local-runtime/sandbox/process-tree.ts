@@ -12,8 +12,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export const PROCESS_TAG_VAR = 'SANDBOX_PROCESS_TAG';
 
 export interface ProcessSelector {
-  /** Processes whose tag starts with this prefix (tags are `/`-separated and end in `/`). */
-  readonly tagPrefix: string;
+  /**
+   * Processes whose tag starts with this prefix (tags are `/`-separated and end in `/`).
+   * Without one, only the roots' descendants: enough when nothing can leave them (a PID
+   * namespace re-parents its orphans to its own first process), and no environment is read.
+   */
+  readonly tagPrefix?: string;
   /** Live (not yet reaped) pids: each is included with all its descendants. */
   readonly roots: readonly number[];
   /** Process groups to signal as a whole ('own' mode); only groups whose leader is not yet reaped. */
@@ -90,7 +94,8 @@ export function findProcesses(selector: ProcessSelector): number[] {
     for (const child of children.get(pid) ?? []) visit(child);
   };
   for (const root of selector.roots) visit(root);
-  for (const { pid } of all) if (!found.has(pid) && hasTag(pid, selector.tagPrefix)) visit(pid);
+  const { tagPrefix } = selector;
+  if (tagPrefix !== undefined) for (const { pid } of all) if (!found.has(pid) && hasTag(pid, tagPrefix)) visit(pid);
   return [...found];
 }
 
