@@ -85,7 +85,7 @@ export async function createRuntimeApiServer(options: RuntimeApiServerOptions): 
   });
   const state = { closing: false };
   const router = controlPlane(options, service, faults, state, log);
-  const ingress = new Ingress((id) => service.registry.get(id), faults);
+  const ingress = new Ingress({ lookup: (id) => service.registry.get(id), faults, apiKey: options.apiKey });
   const server = createServer((req, res) => (ingress.matches(req.url) ? ingress.handle(req, res) : router.listener(req, res)));
   server.on('upgrade', (req, socket, head) => (ingress.matches(req.url) ? ingress.upgrade(req, socket, head) : socket.destroy()));
   await new Promise<void>((ok, fail) => {

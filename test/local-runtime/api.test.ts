@@ -21,6 +21,22 @@ describe('runtime API surface', () => {
     assert.equal((await server.call('GET', '/list')).body.total, 0, 'nothing was started');
   });
 
+  test('the ingress wants the runtime\'s session key or the Runtime API key for everything but liveness', async (t) => {
+    const server = await startTestServer(t);
+    const [mine, other] = [await startRuntime(server, 'keys-a'), await startRuntime(server, 'keys-b')];
+    await Promise.all([waitReady(server, mine.runtime_id), waitReady(server, other.runtime_id)]);
+    for (const path of ['/alive', '/health']) assert.equal((await http('GET', `${mine.url}${path}`)).status, 200, `${path} is open`);
+    const refused = { status: 401, body: { detail: 'missing or wrong X-Session-API-Key' } };
+    for (const path of ['/server_info', '/api/conversations/search', '/sockets/events/x']) {
+      assert.deepEqual(await http('GET', `${mine.url}${path}`), refused, `${path} without a key`);
+      assert.deepEqual(await http('GET', `${mine.url}${path}`, undefined, { 'x-session-api-key': other.session_api_key }), refused, `${path} with another runtime's key`);
+      assert.deepEqual(await http('GET', `${mine.url}${path}?session_api_key=${other.session_api_key}`), refused, `${path} with another runtime's key as a parameter`);
+    }
+    assert.deepEqual(await http('POST', `${mine.url}/api/conversations`, {}), refused, 'nothing reaches the sandbox');
+    assert.equal((await sandboxCall(mine, 'GET', '/server_info')).status, 200, 'its own key opens it');
+    assert.equal((await http('GET', `${mine.url}/server_info`, undefined, { 'x-api-key': 'test-api-key' })).status, 200, 'so does the Runtime API key');
+  });
+
   test('unknown runtimes and sessions are 404', async (t) => {
     const server = await startTestServer(t, { driver: 'inproc' });
     assert.equal((await server.call('GET', '/runtime/nope')).status, 404);
@@ -95,7 +111,7 @@ describe('runtime API surface', () => {
     assert.equal(page.items[0].llm_message.content[0].text, 'streamed');
   });
 
-  test('WebSocket upgrades get the ingress answers too: 404 unknown, 503 paused', async (t) => {
+  test('WebSocket upgrades get the ingress answers too: 404 unknown, 401 wrong key, 503 paused', async (t) => {
     const server = await startTestServer(t, { driver: 'inproc' });
     const runtime = await startRuntime(server, 'ws');
     await waitReady(server, runtime.runtime_id);
@@ -107,6 +123,7 @@ describe('runtime API surface', () => {
         req.end();
       });
     assert.equal(await upgrade(`${server.url}/sandboxes/nope/sockets/events/x`), 404);
-    assert.equal(await upgrade(`${runtime.url}/sockets/events/x`), 503);
+    assert.equal(await upgrade(`${runtime.url}/sockets/events/x?session_api_key=wrong`), 401);
+    assert.equal(await upgrade(`${runtime.url}/sockets/events/x?session_api_key=${runtime.session_api_key}`), 503);
   });
 });
