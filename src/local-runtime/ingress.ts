@@ -121,12 +121,13 @@ export class Ingress {
       refuse(socket, error instanceof HttpError ? error : new HttpError(502, 'runtime is not reachable'));
       return;
     }
-    const port = target.runtime.upstream && target.runtime.port;
-    if (port === undefined) {
+    const address = target.runtime.upstream && target.runtime.address;
+    if (!address) {
       refuse(socket, new HttpError(502, 'runtime is not reachable'));
       return;
     }
-    const upstream: Socket = connect(port, '127.0.0.1', () => {
+    const where = address.socketPath === undefined ? { port: address.port, host: '127.0.0.1' } : { path: address.socketPath };
+    const upstream: Socket = connect(where, () => {
       upstream.write(`${req.method} ${target.path} HTTP/1.1\r\n${rawHeaderLines(req)}\r\n`);
       if (head.length > 0) upstream.write(head);
       socket.pipe(upstream).pipe(socket);

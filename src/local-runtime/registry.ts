@@ -62,7 +62,8 @@ export function sessionView(runtime: LocalRuntime) {
     status: runtime.status,
     pod_status: runtime.podStatus,
     session_api_key: runtime.init.sessionApiKey,
-    work_hosts: runtime.port === undefined ? {} : { [`127.0.0.1:${runtime.port}`]: runtime.port },
+    // A sandbox with a network of its own has no address but its socket file: only the ingress.
+    work_hosts: runtime.address?.port === undefined ? {} : { [`127.0.0.1:${runtime.address.port}`]: runtime.address.port },
     restart_count: runtime.restartCount,
     restart_reasons: [...runtime.restartReasons],
   };

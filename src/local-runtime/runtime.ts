@@ -7,7 +7,7 @@ import { Pool } from 'undici';
 import type { PodStatus, SessionStatus } from '../runtime-api/runtime-api-schemas.js';
 import { conflict } from '../http-server/errors.js';
 import type { AgentName } from './agents/agent.js';
-import type { LogFn, SandboxDriver, SandboxInstance } from './drivers/driver.js';
+import type { LogFn, SandboxAddress, SandboxDriver, SandboxInstance } from './drivers/driver.js';
 
 export interface RuntimeDeps {
   readonly driver: SandboxDriver;
@@ -46,7 +46,7 @@ export class LocalRuntime {
   stoppedAt: number | undefined;
 
   #instance: SandboxInstance | undefined;
-  #port: number | undefined;
+  #address: SandboxAddress | undefined;
   #pool: Pool | undefined;
   /** Bumped per sandbox run and on stop: exit reports of an older run are ignored. */
   #generation = 0;
@@ -67,9 +67,9 @@ export class LocalRuntime {
   get sessionId(): string {
     return this.init.sessionId;
   }
-  /** The sandbox's loopback port while it listens. */
-  get port(): number | undefined {
-    return this.#port;
+  /** Where the sandbox listens, while it does. */
+  get address(): SandboxAddress | undefined {
+    return this.#address;
   }
   get pid(): number | undefined {
     return this.#instance?.pid;
@@ -157,14 +157,14 @@ export class LocalRuntime {
   async #awaitReady(generation: number, instance: SandboxInstance): Promise<void> {
     const probe = ++this.#probe;
     const current = () => generation === this.#generation && probe === this.#probe && this.status !== 'paused';
-    let port: number;
+    let address: SandboxAddress;
     try {
-      port = await instance.listening;
+      address = await instance.listening;
     } catch {
       return; // it ended first; onExit reports why
     }
     if (!current()) return;
-    this.#attach(port);
+    this.#attach(address);
     if (this.deps.neverReady) return;
     while (current()) {
       if (await this.#alive()) {
@@ -208,18 +208,22 @@ export class LocalRuntime {
     }, restartBackoffMs(this.restartCount));
   }
 
-  #attach(port: number): void {
-    if (this.#port === port && this.#pool) return;
+  #attach(address: SandboxAddress): void {
+    if (this.#address?.port === address.port && this.#address?.socketPath === address.socketPath && this.#pool) return;
     void this.#detach();
-    this.#port = port;
+    this.#address = address;
     // Timeouts are the caller's business: a long-running request must not be cut here.
-    this.#pool = new Pool(`http://127.0.0.1:${port}`, { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 });
+    const options = { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 };
+    this.#pool =
+      address.socketPath === undefined
+        ? new Pool(`http://127.0.0.1:${address.port}`, options)
+        : new Pool('http://localhost', { ...options, connect: { socketPath: address.socketPath } });
   }
 
   async #detach(): Promise<void> {
     const pool = this.#pool;
     this.#pool = undefined;
-    this.#port = undefined;
+    this.#address = undefined;
     await pool?.destroy();
   }
 }

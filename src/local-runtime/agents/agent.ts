@@ -17,7 +17,11 @@ export interface AgentChoice {
   readonly workingDir: string | undefined;
 }
 
-export type AgentSpec = SandboxSpec & AgentChoice;
+export type AgentSpec = SandboxSpec &
+  AgentChoice & {
+    /** The sandbox has a network namespace of its own (RUNTIME_NETWORK=none): any port is free in it. */
+    readonly privateNetwork?: boolean;
+  };
 
 /** One run of an agent, as the process driver spawns it. */
 export interface AgentRun {

@@ -4,11 +4,11 @@
 // else on the first /start that asks for it.
 import type { ResolvedAgentServer } from '../../tools/agent-server.js';
 import { PROJECT_TOOLS_DIR, resolveAgentServer } from '../../tools/agent-server.js';
+import { bundle } from '../bundle.js';
 import type { LogFn } from '../drivers/driver.js';
 import type { AgentLaunchers, AgentName } from './agent.js';
 import { OpenHandsAgentLauncher } from './openhands.js';
-import { ShellAgentLauncher } from './shell.js';
-import { shellAgentBundle } from './shell-bundle.js';
+import { SHELL_AGENT_MAIN, ShellAgentLauncher } from './shell.js';
 
 export interface AgentOptions {
   /** What a runtime runs unless its `/start` request picks another. @default 'shell' */
@@ -38,7 +38,7 @@ export async function createLaunchers(options: AgentOptions, log: LogFn, bundleD
   if (options.agent === 'openhands') await server();
   return {
     // Built now, not at a first /start: a sandbox stopped meanwhile would leave it half-written.
-    shell: new ShellAgentLauncher(await shellAgentBundle(bundleDir)),
+    shell: new ShellAgentLauncher(await bundle(SHELL_AGENT_MAIN, 'shell-agent', bundleDir)),
     openhands: new OpenHandsAgentLauncher({ server, maxConcurrentRuns: options.openhands?.maxConcurrentRuns }),
   };
 }

@@ -18,11 +18,14 @@ export interface SandboxSpec {
   readonly crashOnStart: boolean;
 }
 
+/** Where a sandbox's agent answers: a loopback port, or a socket file when its network is its own. */
+export type SandboxAddress = { readonly port: number; readonly socketPath?: undefined } | { readonly socketPath: string; readonly port?: undefined };
+
 export interface SandboxInstance {
   /** Resolves once the sandbox exists (its pod is `running`); rejects if it could not be created. */
   readonly spawned: Promise<void>;
-  /** Resolves with the loopback port once the sandbox listens; rejects if it ended first. */
-  readonly listening: Promise<number>;
+  /** Resolves with its address once the sandbox listens; rejects if it ended first. */
+  readonly listening: Promise<SandboxAddress>;
   /** The sandbox's OS process (and process group) id; undefined for in-process sandboxes. */
   readonly pid: number | undefined;
   /** Freezes the sandbox and every command it runs. */

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningAgentServer } from '../sandbox/agent-server.js';
 import { startAgentServer } from '../sandbox/agent-server.js';
-import type { LogFn, SandboxDriver, SandboxInstance, SandboxSpec } from './driver.js';
+import type { LogFn, SandboxAddress, SandboxDriver, SandboxInstance, SandboxSpec } from './driver.js';
 import { deferred } from './driver.js';
 
 export class InprocDriver implements SandboxDriver {
@@ -18,7 +18,7 @@ export class InprocDriver implements SandboxDriver {
   }
 
   start(spec: SandboxSpec, onExit: (reason: string) => void): SandboxInstance {
-    const listening = deferred<number>();
+    const listening = deferred<SandboxAddress>();
     let server: RunningAgentServer | undefined;
     let stopping = false;
     const fail = (reason: string) => {
@@ -34,7 +34,7 @@ export class InprocDriver implements SandboxDriver {
       starting = this.#listen(spec, () => stopping).then(
         (started) => {
           server = started;
-          if (started) listening.resolve(started.port);
+          if (started) listening.resolve({ port: started.port });
         },
         (error: unknown) => {
           this.#log(`[${spec.runtimeId}] agent server failed to start: ${String(error)}`);

@@ -5,6 +5,8 @@
 // servers and bash commands call setsid) is also reached through a tag in the environment
 // of everything it starts.
 import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentChoice, AgentLauncher, AgentRun } from '../agents/agent.js';
@@ -12,7 +14,7 @@ import type { Jail } from '../isolation/jail.js';
 import { NO_ISOLATION_WARNING } from '../isolation/isolation.js';
 import { PROCESS_TAG_VAR, findProcesses, killAll, signalProcesses } from '../sandbox/process-tree.js';
 import type { ProcessSelector } from '../sandbox/process-tree.js';
-import type { LogFn, SandboxInstance, SandboxSpec } from './driver.js';
+import type { LogFn, SandboxAddress, SandboxInstance, SandboxSpec } from './driver.js';
 import { deferred } from './driver.js';
 
 // Run through bash so the open-file limit is raised before the agent starts (an agent server
@@ -22,6 +24,8 @@ const PREAMBLE = [
   'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null',
   'if [ "$2" = 1 ]; then echo "injected fault: crashOnStart" >&2; exit 1; fi',
   'if [ "$1" != 0 ]; then sleep "$1"; fi',
+  // A sandbox whose network is its own is reached through a socket relay (../isolation/socket-relay.ts).
+  'if [ -n "$DC_RELAY_SCRIPT" ]; then "$DC_RELAY_NODE" "$DC_RELAY_SCRIPT" & unset DC_RELAY_NODE DC_RELAY_SCRIPT DC_RELAY_SOCKET DC_RELAY_PORT; fi',
   'shift 2',
 ];
 const WRAPPER = [...PREAMBLE, 'exec "$@"'].join('\n');
@@ -72,13 +76,14 @@ export interface DriverHooks {
 /** One run of an agent: planned by its launcher (which may take a while), then spawned. */
 export class ProcessSandbox implements SandboxInstance {
   readonly #spawned = deferred<void>();
-  readonly #listening = deferred<number>();
+  readonly #listening = deferred<SandboxAddress>();
   readonly #exited = deferred<void>();
   readonly #prefix: string;
   #pid: number | undefined;
   /** Set when the agent's helpers leave its process group. */
   #selector: ProcessSelector | undefined;
   #run: AgentRun | undefined;
+  #command: SandboxCommand | undefined;
   #hasExited = false;
   #stopping = false;
   /** Paused before the spawn: the process is frozen as soon as it exists. */
@@ -95,9 +100,10 @@ export class ProcessSandbox implements SandboxInstance {
       setImmediate(() => this.#ended(`failed to start: this server has no ${spec.agent} agent`));
       return;
     }
-    const planned = launcher.prepare(spec).then(async (run) => {
+    const planned = launcher.prepare({ ...spec, privateNetwork: hooks.jail?.network === 'none' }).then(async (run) => {
       this.#run = run;
-      return { run, command: await this.#command(run) };
+      this.#command = await this.#commandFor(run);
+      return { run, command: this.#command };
     });
     planned.then(
       ({ run, command }) => this.#launch(run, command),
@@ -113,7 +119,7 @@ export class ProcessSandbox implements SandboxInstance {
   get spawned(): Promise<void> {
     return this.#spawned.promise;
   }
-  get listening(): Promise<number> {
+  get listening(): Promise<SandboxAddress> {
     return this.#listening.promise;
   }
   get pid(): number | undefined {
@@ -147,7 +153,7 @@ export class ProcessSandbox implements SandboxInstance {
   }
 
   /** The wrapper's command line, in the jail when there is one. */
-  async #command(run: AgentRun): Promise<SandboxCommand> {
+  async #commandFor(run: AgentRun): Promise<SandboxCommand> {
     const { spec } = this;
     const { jail } = this.hooks;
     const tethered = run.escapesGroup && !jail;
@@ -159,9 +165,16 @@ export class ProcessSandbox implements SandboxInstance {
       this.hooks.log(`${this.#prefix} WARNING ${NO_ISOLATION_WARNING}`);
       return { command: 'bash', args: bash, cwd: run.cwd, tethered };
     }
-    await jail.prepare(spec.workspaceDir, run.mounts);
-    const jailed = await jail.wrap(spec.workspaceDir, run.mounts, run.cwd, ['bash', ...bash]);
-    return { ...jailed, cwd: '/', tethered: false };
+    if (jail.network === 'host') {
+      await jail.prepare(spec.workspaceDir, run.mounts);
+      return { ...(await jail.wrap(spec.workspaceDir, run.mounts, run.cwd, ['bash', ...bash])), cwd: '/', tethered: false };
+    }
+    if (run.port === undefined) throw new Error(`the ${spec.agent} agent picks its own port, which a sandbox with a network of its own cannot tell us`);
+    const relay = await jail.relayFor(spec.runtimeId, run.port);
+    const mounts = { writable: [...run.mounts.writable, ...relay.mounts.writable], readOnly: [...run.mounts.readOnly, ...relay.mounts.readOnly] };
+    await jail.prepare(spec.workspaceDir, mounts);
+    const jailed = await jail.wrap(spec.workspaceDir, mounts, run.cwd, ['bash', ...bash]);
+    return { ...jailed, cwd: '/', tethered: false, env: relay.env, address: relay.address };
   }
 
   #launch(run: AgentRun, command: SandboxCommand): void {
@@ -173,7 +186,7 @@ export class ProcessSandbox implements SandboxInstance {
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
       cwd: command.cwd,
-      env: sandboxEnv(spec, run, { ...(run.escapesGroup && !jailed ? { [PROCESS_TAG_VAR]: tag } : {}), ...(jailed ? JAILED_ENV : {}) }),
+      env: sandboxEnv(spec, run, { ...(run.escapesGroup && !jailed ? { [PROCESS_TAG_VAR]: tag } : {}), ...(jailed ? JAILED_ENV : {}), ...command.env }),
     });
     // The tether (never written to; a broken pipe only means the wrapper is gone), else EOF.
     child.stdin.on('error', () => {});
@@ -188,7 +201,7 @@ export class ProcessSandbox implements SandboxInstance {
     }
     child.on('spawn', () => {
       this.#spawned.resolve();
-      if (run.port !== undefined) this.#listening.resolve(run.port);
+      if (run.port !== undefined) this.#listening.resolve(command.address ?? { port: run.port });
     });
     child.on('error', (error) => {
       this.#spawned.reject(error);
@@ -197,7 +210,7 @@ export class ProcessSandbox implements SandboxInstance {
     child.on('exit', (code, signal) => this.#ended(signal ? `killed by signal ${signal}` : `exited with code ${code}`));
     createInterface({ input: child.stdout }).on('line', (line) => {
       const port = this.launcher?.listeningPort(line);
-      if (port !== undefined) this.#listening.resolve(port);
+      if (port !== undefined) this.#listening.resolve(command.address ?? { port });
       this.hooks.log(`${this.#prefix} ${line}`);
     });
     createInterface({ input: child.stderr }).on('line', (line) => this.hooks.log(`${this.#prefix} ${line}`));
@@ -235,6 +248,8 @@ export class ProcessSandbox implements SandboxInstance {
     void (async () => {
       if (this.#selector) await killAll(this.#selector);
       await this.#run?.cleanup().catch((error: unknown) => this.hooks.log(`${this.#prefix} cleanup failed: ${String(error)}`));
+      const socket = this.#command?.address?.socketPath;
+      if (socket) await rm(path.dirname(socket), { recursive: true, force: true });
       this.#exited.resolve();
       if (!this.#stopping) this.onExit(reason);
     })();
@@ -248,6 +263,10 @@ interface SandboxCommand {
   readonly cwd: string;
   /** Its stdin is kept open, as the wrapper's tether to us. */
   readonly tethered: boolean;
+  /** Set over everything else in its environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Where it will be reached, when not at the agent's port (a private network's socket relay). */
+  readonly address?: SandboxAddress;
 }
 
 /** In a jail, our HOME and TMPDIR are not there; its private /tmp is (an agent may set its own HOME). */

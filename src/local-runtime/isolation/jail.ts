@@ -17,6 +17,10 @@
 import { createHash } from 'node:crypto';
 import { lchown, lstat, mkdir, readdir, readlink, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundle } from '../bundle.js';
+
+const SOCKET_RELAY_MAIN = fileURLToPath(new URL('./socket-relay.ts', import.meta.url));
 
 export const ISOLATION_MODES = ['namespaces', 'off'] as const;
 export type IsolationMode = (typeof ISOLATION_MODES)[number];
@@ -60,8 +64,11 @@ export class Jail {
   private constructor(
     readonly bwrap: string,
     readonly network: NetworkPolicy,
+    private readonly supportDir: string,
     private readonly etcFiles: { readonly hostname: string; readonly hosts: string },
     private readonly system: readonly string[],
+    /** The socket relay's bundle, with a network of their own. */
+    private readonly relayScript: string | undefined,
   ) {}
 
   static async create(bwrap: string, network: NetworkPolicy, supportDir: string): Promise<Jail> {
@@ -70,7 +77,24 @@ export class Jail {
     const hosts = path.join(supportDir, 'hosts');
     await writeFile(hostname, `${SANDBOX_HOSTNAME}\n`);
     await writeFile(hosts, `127.0.0.1\tlocalhost ${SANDBOX_HOSTNAME}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
-    return new Jail(bwrap, network, { hostname, hosts }, await systemMounts());
+    const relayScript = network === 'none' ? await bundle(SOCKET_RELAY_MAIN, 'socket-relay', path.join(supportDir, 'programs')) : undefined;
+    return new Jail(bwrap, network, supportDir, { hostname, hosts }, await systemMounts(), relayScript);
+  }
+
+  /**
+   * With a network of its own, a sandbox's agent is reached through a relay inside it that
+   * listens on a socket file, in a folder of its own that we can reach too.
+   */
+  async relayFor(runtimeId: string, port: number): Promise<{ mounts: JailMounts; env: Record<string, string>; address: { socketPath: string } }> {
+    const folder = path.join(this.supportDir, 'sockets', runtimeId);
+    await mkdir(folder, { recursive: true, mode: 0o700 });
+    const socketPath = path.join(folder, 'agent.sock');
+    const script = this.relayScript!;
+    return {
+      mounts: { writable: [folder], readOnly: [process.execPath, script] },
+      env: { DC_RELAY_NODE: process.execPath, DC_RELAY_SCRIPT: script, DC_RELAY_SOCKET: socketPath, DC_RELAY_PORT: String(port) },
+      address: { socketPath },
+    };
   }
 
   /** The unprivileged user a workspace's sandbox runs as, or undefined when we are not root (then it is us). */
