@@ -2,7 +2,7 @@
 // drivers, and message throughput into one sandbox through the ingress and directly.
 // Run: npx tsx bench/runtime-api.ts   (RUNTIMES=100 MESSAGES=5000 SENDERS=128 to change sizes)
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,6 +13,7 @@ import { Pool, request } from 'undici';
 import type { DriverName } from '../src/local-runtime/drivers/driver.js';
 import type { RuntimeApiServer } from '../src/local-runtime/server.js';
 import { createRuntimeApiServer } from '../src/local-runtime/server.js';
+import { treeMemory } from './support/process-memory.js';
 
 const KEY = 'bench-key';
 const RUNS = 5;
@@ -74,12 +75,6 @@ function timeToReady(driver: DriverName): Promise<number> {
   });
 }
 
-/** Kilobytes of a /proc/<pid>/… field (VmRSS in status, Pss in smaps_rollup). */
-async function procKb(pid: number, file: string, field: string): Promise<number> {
-  const text = await readFile(`/proc/${pid}/${file}`, 'utf8');
-  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
-}
-
 interface Memory {
   readonly sandboxRss: number;
   readonly sandboxPss: number;
@@ -104,13 +99,12 @@ async function memory(driver: DriverName): Promise<Memory> {
     gc();
     const serverGrowth = (process.memoryUsage().rss - before) / RUNTIMES;
     const heapGrowth = (process.memoryUsage().heapUsed - heapBefore) / RUNTIMES;
-    const pids = runtimes.map((runtime) => server.sandboxPid(runtime.runtime_id)).filter((pid) => pid !== undefined);
-    const rss = await Promise.all(pids.map((pid) => procKb(pid, 'status', 'VmRSS')));
-    const pss = await Promise.all(pids.map((pid) => procKb(pid, 'smaps_rollup', 'Pss')));
+    // Each sandbox's whole process tree (an isolated one is bubblewrap, its first process in the jail, the agent).
+    const trees = driver === 'inproc' ? [] : await Promise.all(runtimes.map((runtime) => treeMemory(server, runtime.runtime_id)));
     const stopBegan = performance.now();
     await server.close();
-    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0) * 1024;
-    return { sandboxRss: sum(rss) / RUNTIMES, sandboxPss: sum(pss) / RUNTIMES, serverGrowth, heapGrowth, startAllMs, stopAllMs: performance.now() - stopBegan };
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    return { sandboxRss: sum(trees.map((t) => t.rss)) / RUNTIMES, sandboxPss: sum(trees.map((t) => t.pss)) / RUNTIMES, serverGrowth, heapGrowth, startAllMs, stopAllMs: performance.now() - stopBegan };
   } finally {
     await server.close();
     await rm(dataDir, { recursive: true, force: true });
