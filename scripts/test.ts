@@ -27,6 +27,12 @@ async function findTests(dir: string): Promise<string[]> {
 }
 
 const FILE_TIMEOUT_MS = 900_000;
+/**
+ * Test files run two at a time (TEST_CONCURRENCY to change): most of a file's time is spent
+ * waiting (for an agent server to start, a turn to end, a timer to fire), so two share a
+ * 2-core machine well, and the suite fits its 15 minutes.
+ */
+const CONCURRENCY = Number(process.env.TEST_CONCURRENCY ?? 2);
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -46,7 +52,7 @@ async function main(): Promise<number> {
     // The timeout guards against a hang, and node applies it to each test file as a whole: the
     // files that run the real agent server take ~4 min on an idle 2-core machine, and twice that
     // with both cores busy.
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-timeout=${FILE_TIMEOUT_MS}`, ...files], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-timeout=${FILE_TIMEOUT_MS}`, `--test-concurrency=${CONCURRENCY}`, ...files], {
       cwd: projectRoot,
       stdio: 'inherit',
       env: {

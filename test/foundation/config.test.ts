@@ -36,6 +36,13 @@ describe('configuration', () => {
     assert.match(byName('RUNTIME_DRIVER'), /process \| inproc/);
   });
 
+  test('sandboxes are isolated unless RUNTIME_ISOLATION=off says otherwise; the inproc driver needs it said', () => {
+    assert.deepEqual([loadConfig({}).RUNTIME_ISOLATION, loadConfig({}).RUNTIME_NETWORK], ['namespaces', 'host']);
+    assert.throws(() => loadConfig({ RUNTIME_DRIVER: 'inproc' }), /RUNTIME_DRIVER="inproc".*set RUNTIME_ISOLATION=off/);
+    assert.equal(loadConfig({ RUNTIME_DRIVER: 'inproc', RUNTIME_ISOLATION: 'off' }).RUNTIME_DRIVER, 'inproc');
+    assert.throws(() => loadConfig({ RUNTIME_NETWORK: 'bridge' }), /RUNTIME_NETWORK="bridge".*host .* none/);
+  });
+
   test('every variable is described', () => {
     const described = describeConfig();
     assert.equal(described.length, Object.keys(configSchema.shape).length);
