@@ -32,7 +32,8 @@ async function main(): Promise<void> {
 
   log(`Temporal ${stack.temporal.embedded ? 'dev server (embedded)' : 'server'} at ${stack.temporal.address}, namespace ${stack.temporal.namespace}`);
   if (stack.temporal.uiUrl) log(`Temporal UI: ${stack.temporal.uiUrl}`);
-  log(`Runtime API ${stack.runtime.embedded ? `(local, ${config.RUNTIME_DRIVER} driver, ${config.RUNTIME_AGENT} agent) ` : ''}at ${stack.runtime.url}`);
+  const walls = config.RUNTIME_DRIVER === 'inproc' || config.RUNTIME_ISOLATION === 'off' ? 'NOT isolated' : `isolated, ${config.RUNTIME_NETWORK} network`;
+  log(`Runtime API ${stack.runtime.embedded ? `(local, ${config.RUNTIME_DRIVER} driver, ${config.RUNTIME_AGENT} agent, sandboxes ${walls}) ` : ''}at ${stack.runtime.url}`);
   log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}"`);
   if (config.DEMO === 'on') {
     const demoClient = stack.conversations.withPolicy({ idleDelayMs: DEMO_IDLE_DELAY_MS });
