@@ -113,7 +113,9 @@ describe('the OpenHands agent server in local runtimes', () => {
     assert.ok(helpers.some((p) => p.session !== own.session), 'some helpers left the server\'s session: a group signal alone would miss them');
 
     assert.equal((await server.call('POST', '/pause', { runtime_id: a.runtime_id })).status, 200);
-    for (const p of [{ pid }, ...helpers]) assert.equal(stateOf(p.pid), 'T', `pid ${p.pid} is stopped`);
+    // Sent, a SIGSTOP takes effect once its process next runs, which on a busy machine can be a
+    // moment later; a process that escaped the freeze would stay running for good.
+    for (const p of [{ pid }, ...helpers]) await waitFor(`pid ${p.pid} to be stopped`, async () => (stateOf(p.pid) === 'T' ? true : undefined), 5000);
     assert.equal((await sandboxCall(a, 'GET', '/alive')).status, 503);
 
     assert.equal((await server.call('POST', '/resume', { runtime_id: a.runtime_id })).status, 200);

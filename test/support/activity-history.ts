@@ -42,12 +42,12 @@ export async function completedAttempts(handle: WorkflowHandle, activity: string
   return completed;
 }
 
-/** Polls the history until `count` `activity`s have completed; resolves with their attempts. */
+/** Polls the history until `count` `activity`s have completed; resolves with the attempts of the first `count`. */
 export async function untilCompleted(handle: WorkflowHandle, activity: string, count: number, timeoutMs = 90_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const attempts = await completedAttempts(handle, activity);
-    if (attempts.length >= count) return attempts;
+    if (attempts.length >= count) return attempts.slice(0, count); // a later one may have completed by the time we looked
     if (Date.now() > deadline) throw new Error(`${handle.workflowId}: ${attempts.length} of ${count} ${activity} completed within ${timeoutMs} ms`);
     await sleep(200);
   }
