@@ -16,6 +16,7 @@ import { freePort } from '../src/temporal/dev-server.js';
 import { ensureTemporalServer, projectRoot } from '../src/temporal/server.js';
 import { PROJECT_TOOLS_DIR, resolveAgentServer } from '../src/tools/agent-server.js';
 import { workflowsPath } from '../src/worker.js';
+import { TEST_KEY_FILE } from '../test/support/codec.js';
 
 async function findTests(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -52,6 +53,9 @@ async function main(): Promise<number> {
         TEMPORAL_NAMESPACE: server.namespace,
         TEST_WORKFLOW_BUNDLE: bundlePath,
         TEST_SCRATCH_DIR: scratch,
+        // The test key: the CLI and worker processes tests spawn encrypt as the tests' own clients do.
+        ENCRYPTION_KEYS_FILE: TEST_KEY_FILE,
+        ENCRYPTION_KEYS: '',
         ...(agentServerPath ? { OPENHANDS_AGENT_SERVER_PATH: agentServerPath } : {}),
       },
     });

@@ -19,6 +19,7 @@ import type { RunningDevServer } from '../../src/temporal/dev-server.js';
 import { projectRoot, toolsDir } from '../../src/temporal/server.js';
 import { TEMPORAL_CLI, resolveTool } from '../../src/temporal/tool-resolver.js';
 import { workflowsPath } from '../../src/worker.js';
+import { testDataConverter } from '../../test/support/codec.js';
 import { projectSearchAttributes } from '../../src/workflows/search-attributes.js';
 import { startChildWorker, startInprocWorker } from './worker-host.js';
 import type { WorkerHost } from './worker-host.js';
@@ -104,6 +105,8 @@ export interface LaneOptions {
   readonly runtime: RuntimeApi;
   readonly bundlePath: string;
   readonly where: 'in-process' | 'child process';
+  /** Payload encryption on clients and worker, as `npm start` runs. @default true */
+  readonly encrypted?: boolean;
 }
 
 /** Adds `requestEagerStart` to every start, leaving ConversationClient.start itself as it is. */
@@ -120,14 +123,16 @@ export async function startLane(options: LaneOptions): Promise<Lane> {
     runtimeApiUrl: runtime.url,
     runtimeApiKey: runtime.apiKey,
     bundlePath: options.bundlePath,
+    encrypted: options.encrypted ?? true,
   };
+  const dataConverter = settings.encrypted ? await testDataConverter() : {};
   const worker = options.where === 'child process' ? await startChildWorker(settings) : await startInprocWorker(settings);
   const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection, namespace: temporal.namespace });
+  const client = new Client({ connection, namespace: temporal.namespace, dataConverter });
   const make = (c: Client) => new ConversationClient({ client: c, taskQueue: settings.taskQueue, runtimeApi: runtime.wired.runtimeApi });
   // Eager start needs the client on the worker's own NativeConnection.
   const eagerClient = worker.connection
-    ? new Client({ connection: worker.connection, namespace: temporal.namespace, interceptors: { workflow: [eagerStart] } })
+    ? new Client({ connection: worker.connection, namespace: temporal.namespace, dataConverter, interceptors: { workflow: [eagerStart] } })
     : undefined;
   return {
     label: options.label,

@@ -8,6 +8,7 @@ import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import { projectRoot } from '../../src/temporal/server.js';
 import { workflowsPath } from '../../src/worker.js';
+import { testDataConverter } from '../support/codec.js';
 
 const fixtures = path.join(projectRoot, 'test', 'fixtures', 'histories');
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
@@ -19,7 +20,9 @@ async function loadHistories(): Promise<Array<{ workflowId: string; history: obj
 
 async function replayAll(workflowBundle: WorkflowBundleOption) {
   const results: Array<{ workflowId: string; error?: unknown }> = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle }, await loadHistories())) results.push(result);
+  // The fixtures are encrypted with the test key: replay decodes them through the codec, as a worker does.
+  const dataConverter = await testDataConverter();
+  for await (const result of Worker.runReplayHistories({ workflowBundle, dataConverter }, await loadHistories())) results.push(result);
   return results;
 }
 
