@@ -7,7 +7,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY } from '@temporalio/common';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import type { EncryptionKey, KeyRing } from './keys.js';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -15,7 +15,8 @@ export const METADATA_KEY_ID = 'encryption-key-id';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-const ProtoPayload = temporal.api.common.v1.Payload;
+// @temporalio/proto is CommonJS: its namespace comes through the default export.
+const ProtoPayload = proto.temporal.api.common.v1.Payload;
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
 /** A payload encrypted with a key this process does not hold. */
