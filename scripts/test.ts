@@ -15,6 +15,7 @@ import { loadConfigOrExit } from '../src/config.js';
 import { freePort } from '../src/temporal/dev-server.js';
 import { ensureTemporalServer, projectRoot } from '../src/temporal/server.js';
 import { PROJECT_TOOLS_DIR, resolveAgentServer } from '../src/tools/agent-server.js';
+import { resolveChromium } from '../src/tools/chromium.js';
 import { workflowsPath } from '../src/worker.js';
 import { TEST_KEY_FILE } from '../test/support/codec.js';
 
@@ -34,6 +35,7 @@ async function main(): Promise<number> {
   const config = loadConfigOrExit({ ...process.env, TEMPORAL_ADDRESS: undefined });
   const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : await findTests(path.join(projectRoot, 'test'));
   const agentServerPath = await ensureAgentServer(config.OPENHANDS_AGENT_SERVER_PATH);
+  const chromiumPath = await ensureChromium();
   const scratch = await mkdtemp(path.join(tmpdir(), 'dc-test-'));
   const server = await ensureTemporalServer(config, { ephemeral: true, port: await freePort(), log: (m) => console.log(`[test] ${m}`) });
   try {
@@ -57,6 +59,7 @@ async function main(): Promise<number> {
         ENCRYPTION_KEYS_FILE: TEST_KEY_FILE,
         ENCRYPTION_KEYS: '',
         ...(agentServerPath ? { OPENHANDS_AGENT_SERVER_PATH: agentServerPath } : {}),
+        ...(chromiumPath ? { CHROMIUM_PATH: chromiumPath } : {}),
       },
     });
     const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
@@ -80,6 +83,16 @@ async function ensureAgentServer(explicitPath: string | undefined): Promise<stri
     return server.command;
   } catch (error) {
     console.error(`[test] no openhands-agent-server (${((Date.now() - started) / 1000).toFixed(1)} s): ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
+
+/** Chromium for the test that looks at the Temporal UI; undefined makes that test fail with the list of what was tried. */
+async function ensureChromium(): Promise<string | undefined> {
+  try {
+    return await resolveChromium({ explicitPath: process.env.CHROMIUM_PATH, log: (m) => console.log(`[test] ${m}`) });
+  } catch (error) {
+    console.error(`[test] no chromium: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
 }
