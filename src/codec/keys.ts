@@ -28,9 +28,11 @@ export class EncryptionKeyError extends Error {
 /** Parses `id:base64[,id:base64…]`; `source` names where the text came from in errors. */
 export function parseKeys(text: string, source: string): KeyRing {
   const entries = text
-    .split(/[,\n]/)
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('#'))
+    .flatMap((line) => line.split(','))
     .map((entry) => entry.trim())
-    .filter((entry) => entry !== '' && !entry.startsWith('#'));
+    .filter((entry) => entry !== '');
   const keys = entries.map((entry, index) => parseKey(entry, `${source}, key ${index + 1}`));
   const [first, ...rest] = keys;
   if (!first) throw new EncryptionKeyError(`${source} holds no key; expected ${KEY_FORM}`);
