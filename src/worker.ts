@@ -7,6 +7,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import { dataConverterWith, payloadCodecFrom } from './codec/data-converter.js';
+import { PAYLOAD_WARN_BYTES } from './codec/message-size.js';
 import { activitySettingsFrom, buildActivities } from './activities/wiring.js';
 import { loadConfigOrExit } from './config.js';
 import { runtimeEndpointFor } from './runtime-endpoint.js';
@@ -53,8 +54,9 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
   });
 }
 
+/** The SDK warns about any outbound payload over 512 KiB; a message within the limit is bigger than that, legitimately. */
 export async function connectWorker(address: string): Promise<NativeConnection> {
-  return NativeConnection.connect({ address });
+  return NativeConnection.connect({ address, payloadLimits: { payloadsWarnSize: PAYLOAD_WARN_BYTES } });
 }
 
 async function main(): Promise<void> {
