@@ -6,6 +6,10 @@ import { describe, test } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { loadConfig } from '../../src/config.js';
 import { ENCRYPTED_ENCODING, EncryptionCodec, METADATA_KEY_ID, PayloadDecryptionError, UnknownEncryptionKeyError, encryptedPayloadBytes } from '../../src/codec/encryption-codec.js';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { keyFileOf, keysFrom, payloadCodecFrom } from '../../src/codec/data-converter.js';
 import { EncryptionKeyError, formatKeys, generateKey, parseKeys } from '../../src/codec/keys.js';
 
 const text = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString('utf8');
@@ -84,5 +88,20 @@ describe('payload codec (AES-256-GCM)', () => {
       () => loadConfig({ ENCRYPTION_KEYS: `${formatKeys([k1])}!` }),
       (error: Error) => /ENCRYPTION_KEYS=\(secret, not shown\)/.test(error.message) && !error.message.includes(leaked),
     );
+  });
+
+  test('where keys come from: the embedded default makes one key file and reuses it; a shared server needs keys configured; off only explicitly', async (t) => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'dc-keys-'));
+    t.after(() => rm(dataDir, { recursive: true, force: true }));
+    const embedded = loadConfig({ DATA_DIR: dataDir });
+    const first = await keysFrom(embedded);
+    assert.equal(((await stat(keyFileOf(embedded))).mode & 0o777).toString(8), '600');
+    assert.deepEqual(await keysFrom(embedded), first, 'the next process reads the same key');
+    await assert.rejects(keysFrom(loadConfig({ DATA_DIR: dataDir, TEMPORAL_ADDRESS: 'temporal:7233' })), /TEMPORAL_ADDRESS names a Temporal server shared.*ENCRYPTION_KEYS/);
+    const configured = loadConfig({ DATA_DIR: dataDir, TEMPORAL_ADDRESS: 'temporal:7233', ENCRYPTION_KEYS: formatKeys([k2, k1]).replace('\n', ',') });
+    assert.equal((await payloadCodecFrom(configured))?.currentKeyId, 'k2');
+    await assert.rejects(keysFrom({ ...configured, ENCRYPTION_KEYS_FILE: '/x' }), /both ENCRYPTION_KEYS and ENCRYPTION_KEYS_FILE/);
+    assert.equal(await payloadCodecFrom(loadConfig({ DATA_DIR: dataDir, PAYLOAD_ENCRYPTION: 'off' })), undefined);
+    assert.equal(loadConfig({}).PAYLOAD_ENCRYPTION, 'on', 'on unless turned off');
   });
 });
