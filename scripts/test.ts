@@ -17,6 +17,7 @@ import { ensureTemporalServer, projectRoot } from '../src/temporal/server.js';
 import { PROJECT_TOOLS_DIR, resolveAgentServer } from '../src/tools/agent-server.js';
 import { resolveChromium } from '../src/tools/chromium.js';
 import { workflowsPath } from '../src/worker.js';
+import { FAILURE_CONVERTER_PATH } from '../src/codec/data-converter.js';
 import { TEST_KEY_FILE } from '../test/support/codec.js';
 
 async function findTests(dir: string): Promise<string[]> {
@@ -39,7 +40,7 @@ async function main(): Promise<number> {
   const scratch = await mkdtemp(path.join(tmpdir(), 'dc-test-'));
   const server = await ensureTemporalServer(config, { ephemeral: true, port: await freePort(), log: (m) => console.log(`[test] ${m}`) });
   try {
-    const bundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+    const bundle = await bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger });
     const bundlePath = path.join(scratch, 'workflow-bundle.js');
     await writeFile(bundlePath, bundle.code);
     console.log(`[test] Temporal at ${server.address}; workflows bundled; ${files.length} test files (${Date.now() - started} ms)`);

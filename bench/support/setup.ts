@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { buildActivities } from '../../src/activities/wiring.js';
+import { FAILURE_CONVERTER_PATH } from '../../src/codec/data-converter.js';
 import { ConversationClient } from '../../src/client.js';
 import type { FaultOptions } from '../../src/local-runtime/faults.js';
 import { createRuntimeApiServer } from '../../src/local-runtime/server.js';
@@ -73,6 +74,7 @@ export async function buildBundle(dir: string, localActivities: readonly string[
   };
   const bundle = await bundleWorkflowCode({
     workflowsPath,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: quiet,
     webpackConfigHook: localActivities.length > 0 ? (config) => ({ ...config, plugins: [...(config.plugins ?? []), swapPlugin] }) : undefined,
   });

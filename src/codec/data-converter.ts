@@ -2,6 +2,7 @@
 // carries it. Every client and worker the project builds takes its data converter from
 // here, so none of them can write a payload in the clear by forgetting the codec.
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import type { Config } from '../config.js';
 import { EncryptionCodec } from './encryption-codec.js';
@@ -39,7 +40,17 @@ export async function payloadCodecFrom(config: KeyConfig): Promise<EncryptionCod
   return new EncryptionCodec(await keysFrom(config));
 }
 
-/** The data converter for clients, workers and replayers: the default converters plus the codec, if any. */
+/**
+ * The failure converter module (failure-converter.ts). A prebuilt workflow bundle must be
+ * made with it too — `bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH })` —
+ * since the workflow sandbox converts the failures it raises with the converter bundled in it.
+ */
+export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.ts', import.meta.url));
+
+/**
+ * The data converter for clients, workers and replayers: with a codec, every payload is
+ * encrypted and failure messages and stack traces travel inside payloads, encrypted too.
+ */
 export function dataConverterWith(codec: EncryptionCodec | undefined): DataConverter {
-  return codec ? { payloadCodecs: [codec] } : {};
+  return codec ? { payloadCodecs: [codec], failureConverterPath: FAILURE_CONVERTER_PATH } : {};
 }

@@ -2,7 +2,8 @@
 // fault scenarios (a runtime stopped behind the workflow's back, a sandbox killed
 // mid-turn, provisioning that fails and is compensated) run on real sandboxes, then every
 // run's history is exported (by the SDK and by `temporal workflow show --output json`) and
-// searched, raw and base64-decoded, for every message text, reply text and key: 0 hits.
+// searched, raw and base64-decoded, for every message text, reply text and key: 0 hits;
+// failure messages show only the SDK's "Encoded failure" placeholder.
 // The same exports decrypted with the codec do contain the texts (the search can see them).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -92,6 +93,7 @@ describe('encrypted history: no message, reply or key in any export', () => {
     const codec = await testCodec();
     assert.ok(Object.keys(needles).length >= 14, `needles: ${Object.keys(needles).join(', ')}`);
     let exports = 0;
+    let failureMessages = 0;
     for (const id of ids) {
       // Visibility is eventually consistent: wait until the closed runs are listed.
       let histories: string[] = [];
@@ -104,11 +106,16 @@ describe('encrypted history: no message, reply or key in any export', () => {
         exports++;
         assert.deepEqual(hits(searchableText(json), needles), [], `${id}: found in an export`);
         assert.ok(json.includes(Buffer.from('binary/encrypted').toString('base64')), `${id}: payloads are marked encrypted`);
+        // Failure messages and stack traces travel encrypted too (encodeCommonAttributes): only the SDK's placeholder shows.
+        const messages = [...json.matchAll(/"message":\s*"([^"]*)"/g)].map(([, message]) => message);
+        failureMessages += messages.length;
+        assert.deepEqual([...new Set(messages)].filter((m) => m !== 'Encoded failure'), [], `${id}: failure messages in the clear`);
       }
       const decrypted = await decryptedHistoryText(histories[0] as string, codec);
       const ownTexts = Object.entries(needles).filter(([name]) => name.startsWith(`${id} `) && name.endsWith(' text'));
       for (const [name, text] of ownTexts) assert.ok(decrypted.includes(JSON.stringify(text).slice(1, -1)), `decrypted history has ${name}`);
     }
     assert.ok(exports >= 6);
+    assert.ok(failureMessages > 0, 'the scenarios recorded failures (compensation, the killed sandbox)');
   });
 });
