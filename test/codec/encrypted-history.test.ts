@@ -8,12 +8,19 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readKeyFile } from '../../src/codec/keys.js';
+import { createCodecServer } from '../../src/codec/server.js';
+import { projectRoot, toolsDir } from '../../src/temporal/server.js';
+import { TEMPORAL_CLI, projectInstallPath } from '../../src/temporal/tool-resolver.js';
 import { TEST_KEY_FILE, testCodec } from '../support/codec.js';
 import { agentReplies, startConversationStack, waitForInfo } from '../support/conversations.js';
 import type { ConversationStack } from '../support/conversations.js';
 import { decryptedHistoryText, exportedHistories, hits, searchableText } from '../support/history-search.js';
-import { uniqueId } from '../support/temporal.js';
+import { temporalAddress, uniqueId } from '../support/temporal.js';
+
+const run = promisify(execFile);
 
 /** A message whose reply differs from its text: the shell computes part of it. */
 function message(label: string): { text: string; reply: string } {
@@ -117,5 +124,18 @@ describe('encrypted history: no message, reply or key in any export', () => {
     }
     assert.ok(exports >= 6);
     assert.ok(failureMessages > 0, 'the scenarios recorded failures (compensation, the killed sandbox)');
+  });
+
+  test('the temporal CLI decrypts the same history through the codec server (Authorization: Bearer)', async (t) => {
+    const token = randomBytes(24).toString('base64url');
+    const codecServer = await createCodecServer({ codec: await testCodec(), token, allowedOrigins: [] });
+    t.after(() => codecServer.close());
+    const id = ids[0] as string;
+    const show = (...extra: string[]) =>
+      run(projectInstallPath(TEMPORAL_CLI, toolsDir(projectRoot)), ['workflow', 'show', '--workflow-id', id, '--address', temporalAddress(), '--output', 'json', ...extra], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await show('--codec-endpoint', codecServer.url, '--codec-auth', `Bearer ${token}`);
+    const firstText = needles[`${id} first text`] as string;
+    assert.ok(stdout.includes(JSON.stringify(firstText).slice(1, -1)) || searchableText(stdout).includes(firstText), 'decrypted through the codec server');
+    await assert.rejects(show('--codec-endpoint', codecServer.url), 'without the token the CLI cannot decode');
   });
 });
