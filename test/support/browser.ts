@@ -2,14 +2,13 @@
 // enough to open a page, wait for what it shows, read its text and take a screenshot. No
 // browser automation package: those download browser builds of their own, which this
 // project's machines cannot fetch; Debian's chromium (installed by `npm run setup`) is used.
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'undici';
+import { spawnTethered } from '../../src/process/tether.js';
 
 export interface Page {
   goto(url: string): Promise<void>;
@@ -29,9 +28,9 @@ export interface Browser {
 export async function launchChromium(executable: string): Promise<Browser> {
   const profile = await mkdtemp(path.join(tmpdir(), 'dc-chromium-'));
   // --no-sandbox: Chromium's own sandbox refuses to run as root, which the project's machines are.
-  const child = spawn(executable, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--remote-debugging-port=0', `--user-data-dir=${profile}`, '--window-size=1440,1000', 'about:blank'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  // Tethered: a test process that dies (a runner timeout) takes the browser with it.
+  const tethered = spawnTethered(executable, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--remote-debugging-port=0', `--user-data-dir=${profile}`, '--window-size=1440,1000', 'about:blank']);
+  const child = tethered.process;
   try {
     const port = await devToolsPort(child);
     const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ type: string; webSocketDebuggerUrl: string }>;
@@ -44,13 +43,12 @@ export async function launchChromium(executable: string): Promise<Browser> {
       page: pageOf(session),
       close: async () => {
         session.close();
-        child.kill('SIGKILL');
-        if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+        await tethered.stop(5_000);
         await rm(profile, { recursive: true, force: true });
       },
     };
   } catch (error) {
-    child.kill('SIGKILL');
+    await tethered.stop(1_000);
     await rm(profile, { recursive: true, force: true });
     throw error;
   }

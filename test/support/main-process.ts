@@ -1,11 +1,11 @@
 // `npm start` as a child process (src/main.ts) on free ports and a private data folder,
 // for tests that look at what a user of the embedded default sees, and the CLI beside it.
 import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { spawnTethered } from '../../src/process/tether.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { projectRoot } from '../../src/temporal/server.js';
 
@@ -35,16 +35,15 @@ export async function startMainProcess(extraEnv: Record<string, string> = {}, st
     RUNTIME_API_KEY: '',
     ...extraEnv,
   };
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: projectRoot, env, stdio: 'pipe' });
+  // Tethered: should this test process die (a runner timeout), `npm start` and all it started stop too.
+  const tethered = spawnTethered(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: projectRoot, env });
+  const child = tethered.process;
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(child, 'exit');
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    await exited;
-    clearTimeout(timer);
+    // It stops its worker, sandboxes and Temporal server in order; a minute is plenty even on a busy machine.
+    await tethered.stop(60_000);
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
@@ -56,7 +55,7 @@ export async function startMainProcess(extraEnv: Record<string, string> = {}, st
           resolve();
         }
       });
-      void exited.then(([code]) => {
+      void tethered.exited.then((code) => {
         clearTimeout(timer);
         reject(new Error(`npm start exited with ${String(code)}:\n${output}`));
       });
