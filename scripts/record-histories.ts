@@ -2,6 +2,8 @@
 // test/fixtures/histories/, for the replay test that guards determinism. Run it again
 // after an intended workflow change (and keep old fixtures for versions still running):
 //   npx tsx scripts/record-histories.ts [scenario …]
+// The stacks are the tests' (test/support), so the histories are encrypted with the test
+// key (test/fixtures/encryption.keys) and the replay test decrypts them with it.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';

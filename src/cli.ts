@@ -3,6 +3,7 @@
 // RUNTIME_API_URL name). Prints JSON; exits 1 with a one-line error on failure.
 import { parseArgs } from 'node:util';
 import { ConversationClient } from './client.js';
+import { dataConverterWith, payloadCodecFrom } from './codec/data-converter.js';
 import { loadConfigOrExit, policyFrom } from './config.js';
 import { RuntimeApiClient } from './runtime-api/index.js';
 import { runtimeEndpointFor } from './runtime-endpoint.js';
@@ -91,6 +92,7 @@ async function connect(): Promise<ConversationClient> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     policy: policyFrom(config),
     runtimeApi: new RuntimeApiClient({ baseUrl: endpoint.url, apiKey: endpoint.apiKey }),
+    dataConverter: dataConverterWith(await payloadCodecFrom(config)),
   });
 }
 

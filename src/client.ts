@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
+import type { DataConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ConversationClosedError, TemporalUnavailableError, translateClientError, unavailableReason } from './client-errors.js';
 import type { ClientCall } from './client-errors.js';
@@ -78,12 +79,16 @@ export class ConversationClient {
     this.#address = options.address ?? String(connection.options?.address ?? 'the configured address');
   }
 
-  /** Connects, or throws TemporalUnavailableError naming the address (at once for a closed port). */
+  /**
+   * Connects, or throws TemporalUnavailableError naming the address (at once for a closed port).
+   * `dataConverter` is required so that no caller writes payloads in the clear by omission:
+   * take it from codec/data-converter.ts (`{}` only where encryption is off on purpose).
+   */
   static async connect(
-    options: Omit<ConversationClientOptions, 'client'> & { address: string; namespace?: string; connectTimeoutMs?: number },
+    options: Omit<ConversationClientOptions, 'client'> & { address: string; namespace?: string; connectTimeoutMs?: number; dataConverter: DataConverter },
   ): Promise<ConversationClient> {
     const connection = await connectTemporal({ address: options.address, connectTimeoutMs: options.connectTimeoutMs });
-    return new ConversationClient({ ...options, client: new Client({ connection, namespace: options.namespace ?? 'default' }) });
+    return new ConversationClient({ ...options, client: new Client({ connection, namespace: options.namespace ?? 'default', dataConverter: options.dataConverter }) });
   }
 
   get temporal(): Client {

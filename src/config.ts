@@ -4,6 +4,7 @@
 // opens a socket: loading config is pure.
 import path from 'node:path';
 import { z } from 'zod';
+import { KEY_FORM, parseKeys } from './codec/keys.js';
 import { DURATION_FORM, parseDuration } from './durations.js';
 import { ISOLATION_MODES, NETWORK_POLICIES } from './local-runtime/isolation/jail.js';
 import type { ConversationPolicy } from './workflows/state.js';
@@ -67,6 +68,40 @@ function jsonValue<T extends Record<string, unknown>>(text: string | undefined, 
   }
   return parsed.data;
 }
+
+/** Encryption keys, parsed (keys.ts); the problem is reported without the key text. */
+const encryptionKeys = (description: string) =>
+  optionalText(description)
+    .transform((text, ctx) => {
+      if (text === undefined) return undefined;
+      try {
+        return parseKeys(text, 'ENCRYPTION_KEYS');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return undefined;
+      }
+    })
+    .describe(description);
+
+/** Comma-separated http(s) origins (scheme://host[:port], no path). */
+const origins = (description: string) =>
+  optionalText(description).transform((text, ctx) => {
+    if (text === undefined) return undefined;
+    const list = text.split(',').map((origin) => origin.trim()).filter(Boolean);
+    for (const origin of list) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        // reported below
+      }
+      if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+        ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin (scheme://host[:port], no path or trailing slash)` });
+      }
+    }
+    return list;
+  })
+    .describe(description);
 
 const count = (fallback: number, min: number, max: number, description: string) =>
   z.coerce.number().int().min(min).max(max).default(fallback).describe(`${description} (${min}-${max}; default ${fallback})`);
@@ -151,11 +186,32 @@ export const configSchema = z.object({
   ),
   AGENT_MAX_ITERATIONS: z.coerce.number().int().min(1).max(100_000).optional().describe('most agent steps per run (1-100000; unset = the agent server\'s default, 500)'),
   RUNTIME_ENVIRONMENT: jsonObject('environment for every runtime, sent in POST /start, as a JSON object of strings, e.g. {"PIP_INDEX_URL":"…"}', z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())),
+  PAYLOAD_ENCRYPTION: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe('encrypt every workflow payload (inputs, messages, results, query answers) with AES-256-GCM before it reaches Temporal: on | off (default on; off writes them in the clear)'),
+  ENCRYPTION_KEYS: encryptionKeys(
+    `payload encryption keys: ${KEY_FORM}; unset = ENCRYPTION_KEYS_FILE, else with the embedded server a key generated into the data folder (encryption.keys)`,
+  ),
+  ENCRYPTION_KEYS_FILE: optionalText('file holding the payload encryption keys, one id:base64 per line (the first encrypts, all decrypt; # starts a comment)'),
+  CODEC_SERVER_HOST: z.string().min(1).default('127.0.0.1').describe('interface the codec server binds (default 127.0.0.1: only this machine\'s browsers and CLIs reach it)'),
+  CODEC_SERVER_PORT: port(8234, 'port of the codec server that decrypts payloads for the Temporal UI and CLI'),
+  CODEC_SERVER_TOKEN: optionalText(
+    'bearer token the codec server requires (Authorization: Bearer …); unset = generate one into the data folder (codec-server.token)',
+    // URL-safe characters only: the embedded UI is given the token as a path segment (codec/server.ts).
+    z.string().min(16, 'expected at least 16 characters').regex(/^[A-Za-z0-9._~-]+$/, 'expected URL-safe token characters only (letters, digits, . _ ~ -)'),
+  ),
+  CODEC_SERVER_CORS_ORIGINS: origins(
+    'browser origins allowed to call the codec server, comma-separated, e.g. https://temporal-ui.example.com; unset = the embedded Web UI (http://localhost:TEMPORAL_UI_PORT and http://127.0.0.1:TEMPORAL_UI_PORT)',
+  ),
   DEMO: z.enum(['on', 'off']).default('on').describe('run the short demonstration conversation at `npm start`: on | off (default on)'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('log level: debug | info | warn | error (default info)'),
 });
 
 export type Config = z.output<typeof configSchema>;
+
+/** Variables whose values are secrets: an error about one names it but never repeats its value. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['ENCRYPTION_KEYS', 'CODEC_SERVER_TOKEN', 'RUNTIME_API_KEY', 'LLM_API_KEY']);
 export type Env = Record<string, string | undefined>;
 
 export class ConfigError extends Error {
@@ -173,9 +229,9 @@ export function loadConfig(env: Env = process.env): Config {
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? '(environment)');
         const field = configSchema.shape[name as keyof typeof configSchema.shape];
-        const value = env[name];
+        const value = SECRET_VARIABLES.has(name) ? '(secret, not shown)' : JSON.stringify(env[name]);
         const accepted = field?.description ? `; accepted: ${field.description}` : '';
-        return `${name}=${JSON.stringify(value)}: ${issue.message}${accepted}`;
+        return `${name}=${value}: ${issue.message}${accepted}`;
       }),
     );
   }

@@ -31,7 +31,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   log(`Temporal ${stack.temporal.embedded ? 'dev server (embedded)' : 'server'} at ${stack.temporal.address}, namespace ${stack.temporal.namespace}`);
-  if (stack.temporal.uiUrl) log(`Temporal UI: ${stack.temporal.uiUrl}`);
+  if (stack.temporal.uiUrl) log(`Temporal UI: ${stack.temporal.uiUrl}${stack.codecServer ? ' (decrypts payloads through the codec server)' : ''}`);
+  if (stack.codec) log(`payloads encrypted (AES-256-GCM, key ${stack.codec.currentKeyId}); codec server at ${stack.codecServer?.url ?? '(none: no embedded UI)'}`);
+  else log('payloads NOT encrypted: PAYLOAD_ENCRYPTION=off');
   const walls = config.RUNTIME_DRIVER === 'inproc' || config.RUNTIME_ISOLATION === 'off' ? 'NOT isolated' : `isolated, ${config.RUNTIME_NETWORK} network`;
   log(`Runtime API ${stack.runtime.embedded ? `(local, ${config.RUNTIME_DRIVER} driver, ${config.RUNTIME_AGENT} agent, sandboxes ${walls}) ` : ''}at ${stack.runtime.url}`);
   log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}"`);

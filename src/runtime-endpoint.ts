@@ -2,13 +2,12 @@
 // RUNTIME_API_KEY, e.g. a hosted OpenHands Runtime API), or the embedded local one.
 // The embedded server's key is kept in the data folder (mode 0600) so that the CLI in
 // another terminal, and the next `npm start`, use the same one.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from './config.js';
 import { createRuntimeApiServer } from './local-runtime/server.js';
 import type { RuntimeApiServer } from './local-runtime/server.js';
 import { parseFaults } from './local-runtime/faults.js';
+import { readOrCreateSecret } from './secret-file.js';
 import { PROJECT_TOOLS_DIR, resolveAgentServer } from './tools/agent-server.js';
 import { resolveBubblewrap } from './tools/bubblewrap.js';
 
@@ -88,14 +87,4 @@ const logToStderr = (line: string) => process.stderr.write(`${line}\n`);
 
 const keyFileOf = (config: Config) => path.join(config.DATA_DIR, 'runtime-api.key');
 
-async function embeddedKey(config: Config): Promise<string> {
-  const file = keyFileOf(config);
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch {
-    const key = randomBytes(24).toString('base64url');
-    await mkdir(config.DATA_DIR, { recursive: true });
-    await writeFile(file, `${key}\n`, { mode: 0o600 });
-    return key;
-  }
-}
+const embeddedKey = (config: Config) => readOrCreateSecret(keyFileOf(config));

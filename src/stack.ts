@@ -9,6 +9,10 @@ import type { AgentSettings } from './activities/agent-config.js';
 import { activitySettingsFrom, buildActivities } from './activities/wiring.js';
 import { SCRIPTED_MODEL, startScriptedLlm } from './llm/scripted-llm.js';
 import { ConversationClient } from './client.js';
+import { dataConverterWith, payloadCodecFrom } from './codec/data-converter.js';
+import type { EncryptionCodec } from './codec/encryption-codec.js';
+import { startConfiguredCodecServer } from './codec/embedded.js';
+import type { CodecServer } from './codec/server.js';
 import { policyFrom } from './config.js';
 import type { Config } from './config.js';
 import { ensureRuntimeEndpoint } from './runtime-endpoint.js';
@@ -24,6 +28,10 @@ export interface Stack {
   readonly client: Client;
   readonly conversations: ConversationClient;
   readonly worker: Worker;
+  /** The payload codec of every client and worker here; undefined only with PAYLOAD_ENCRYPTION=off. */
+  readonly codec: EncryptionCodec | undefined;
+  /** The codec server the embedded Web UI decrypts with; only beside an embedded UI. */
+  readonly codecServer: CodecServer | undefined;
   /** What answers messages: the shell agent, the OpenHands agent with the configured LLM, or with the bundled scripted one. */
   readonly agent: 'shell' | 'openhands' | 'openhands-scripted';
   /** Stops everything this stack started; safe to call twice. */
@@ -52,7 +60,13 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => options.log?.(`shutdown: ${String(error)}`));
   };
   try {
-    const temporal = await ensureTemporalServer(config, options);
+    const codec = await payloadCodecFrom(config);
+    const dataConverter = dataConverterWith(codec);
+    // Started first: the embedded Web UI is given its URL at start.
+    const embeddedUi = !config.TEMPORAL_ADDRESS && !options.ephemeral;
+    const codecServer = codec && embeddedUi ? await startConfiguredCodecServer(config, codec, options.log) : undefined;
+    if (codecServer) cleanups.push(() => codecServer.close());
+    const temporal = await ensureTemporalServer(config, { ...options, uiCodecEndpoint: codecServer?.tokenUrl });
     cleanups.push(() => temporal.stop());
     const runtimeLog = config.LOG_LEVEL === 'debug' ? (line: string) => options.log?.(`runtime-api: ${line}`) : () => {};
     const runtime = await ensureRuntimeEndpoint(config, runtimeLog);
@@ -67,7 +81,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     cleanups.push(() => nativeConnection.close());
     const connection = await Connection.connect({ address: temporal.address });
     cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: temporal.namespace });
+    const client = new Client({ connection, namespace: temporal.namespace, dataConverter });
     const conversations = new ConversationClient({
       client,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -80,13 +94,14 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       namespace: temporal.namespace,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities: wired.activities,
+      dataConverter,
     });
     const running = worker.run();
     cleanups.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
-    return { temporal, runtime, client, conversations, worker, agent: llm ? 'openhands-scripted' : config.RUNTIME_AGENT === 'openhands' ? 'openhands' : 'shell', stop: stopAll };
+    return { temporal, runtime, client, conversations, worker, codec, codecServer, agent: llm ? 'openhands-scripted' : config.RUNTIME_AGENT === 'openhands' ? 'openhands' : 'shell', stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -5,6 +5,9 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
+import { dataConverterWith, payloadCodecFrom } from './codec/data-converter.js';
+import { PAYLOAD_WARN_BYTES } from './codec/message-size.js';
 import { activitySettingsFrom, buildActivities } from './activities/wiring.js';
 import { loadConfigOrExit } from './config.js';
 import { runtimeEndpointFor } from './runtime-endpoint.js';
@@ -25,6 +28,8 @@ export interface WorkerOptions {
   readonly namespace: string;
   readonly taskQueue: string;
   readonly activities: object;
+  /** The payload codec every client of the task queue uses too (codec/data-converter.ts); `{}` writes payloads in the clear. */
+  readonly dataConverter: DataConverter;
   /** A prebuilt bundle (tests share one); otherwise the workflows are bundled now. */
   readonly workflowBundle?: WorkflowBundleOption;
   /** Bound the workflow cache explicitly rather than by the heap-size formula. @default 1000 */
@@ -41,6 +46,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
+    dataConverter: options.dataConverter,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     maxCachedWorkflows: options.maxCachedWorkflows ?? 1000,
     shutdownGraceTime: options.shutdownGraceTime ?? '10s',
@@ -48,8 +54,9 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
   });
 }
 
+/** The SDK warns about any outbound payload over 512 KiB; a message within the limit is bigger than that, legitimately. */
 export async function connectWorker(address: string): Promise<NativeConnection> {
-  return NativeConnection.connect({ address });
+  return NativeConnection.connect({ address, payloadLimits: { payloadsWarnSize: PAYLOAD_WARN_BYTES } });
 }
 
 async function main(): Promise<void> {
@@ -57,6 +64,7 @@ async function main(): Promise<void> {
   installTemporalRuntime(config.LOG_LEVEL);
   const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   const endpoint = await runtimeEndpointFor(config);
+  const codec = await payloadCodecFrom(config);
   const wired = buildActivities(activitySettingsFrom(config, endpoint));
   const connection = await connectWorker(address);
   const worker = await createWorker({
@@ -64,12 +72,14 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     activities: wired.activities,
+    dataConverter: dataConverterWith(codec),
     workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
   });
   const stop = () => worker.getState() === 'RUNNING' && worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  console.log(`worker polling "${config.TEMPORAL_TASK_QUEUE}" on ${address}; Runtime API ${endpoint.url}`);
+  const encryption = codec ? `payloads encrypted with key ${codec.currentKeyId}` : 'payloads NOT encrypted (PAYLOAD_ENCRYPTION=off)';
+  console.log(`worker polling "${config.TEMPORAL_TASK_QUEUE}" on ${address}; Runtime API ${endpoint.url}; ${encryption}`);
   await worker.run();
   await wired.close();
   await connection.close();

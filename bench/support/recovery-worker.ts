@@ -10,6 +10,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { buildActivities } from '../../src/activities/wiring.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 import { createWorker } from '../../src/worker.js';
+import { testDataConverter } from '../../test/support/codec.js';
 
 export interface RecoveryWorkerSettings {
   readonly address: string;
@@ -69,6 +70,8 @@ async function runChild(settings: RecoveryWorkerSettings): Promise<void> {
     namespace: 'default',
     taskQueue: settings.taskQueue,
     activities: wired.activities,
+    // The recovery stack's clients are the tests' (test/support), which encrypt with the test key.
+    dataConverter: await testDataConverter(),
     workflowBundle: { codePath: settings.bundlePath },
     ...(settings.stickyQueueScheduleToStartTimeout ? { stickyQueueScheduleToStartTimeout: settings.stickyQueueScheduleToStartTimeout } : {}),
   });

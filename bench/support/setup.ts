@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { buildActivities } from '../../src/activities/wiring.js';
+import { FAILURE_CONVERTER_PATH } from '../../src/codec/data-converter.js';
 import { ConversationClient } from '../../src/client.js';
 import type { FaultOptions } from '../../src/local-runtime/faults.js';
 import { createRuntimeApiServer } from '../../src/local-runtime/server.js';
@@ -19,6 +20,7 @@ import type { RunningDevServer } from '../../src/temporal/dev-server.js';
 import { projectRoot, toolsDir } from '../../src/temporal/server.js';
 import { TEMPORAL_CLI, resolveTool } from '../../src/temporal/tool-resolver.js';
 import { workflowsPath } from '../../src/worker.js';
+import { testDataConverter } from '../../test/support/codec.js';
 import { projectSearchAttributes } from '../../src/workflows/search-attributes.js';
 import { startChildWorker, startInprocWorker } from './worker-host.js';
 import type { WorkerHost } from './worker-host.js';
@@ -72,6 +74,7 @@ export async function buildBundle(dir: string, localActivities: readonly string[
   };
   const bundle = await bundleWorkflowCode({
     workflowsPath,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: quiet,
     webpackConfigHook: localActivities.length > 0 ? (config) => ({ ...config, plugins: [...(config.plugins ?? []), swapPlugin] }) : undefined,
   });
@@ -104,6 +107,8 @@ export interface LaneOptions {
   readonly runtime: RuntimeApi;
   readonly bundlePath: string;
   readonly where: 'in-process' | 'child process';
+  /** Payload encryption on clients and worker, as `npm start` runs. @default true */
+  readonly encrypted?: boolean;
 }
 
 /** Adds `requestEagerStart` to every start, leaving ConversationClient.start itself as it is. */
@@ -120,14 +125,16 @@ export async function startLane(options: LaneOptions): Promise<Lane> {
     runtimeApiUrl: runtime.url,
     runtimeApiKey: runtime.apiKey,
     bundlePath: options.bundlePath,
+    encrypted: options.encrypted ?? true,
   };
+  const dataConverter = settings.encrypted ? await testDataConverter() : {};
   const worker = options.where === 'child process' ? await startChildWorker(settings) : await startInprocWorker(settings);
   const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection, namespace: temporal.namespace });
+  const client = new Client({ connection, namespace: temporal.namespace, dataConverter });
   const make = (c: Client) => new ConversationClient({ client: c, taskQueue: settings.taskQueue, runtimeApi: runtime.wired.runtimeApi });
   // Eager start needs the client on the worker's own NativeConnection.
   const eagerClient = worker.connection
-    ? new Client({ connection: worker.connection, namespace: temporal.namespace, interceptors: { workflow: [eagerStart] } })
+    ? new Client({ connection: worker.connection, namespace: temporal.namespace, dataConverter, interceptors: { workflow: [eagerStart] } })
     : undefined;
   return {
     label: options.label,

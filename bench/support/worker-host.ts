@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { buildActivities } from '../../src/activities/wiring.js';
 import { createWorker } from '../../src/worker.js';
+import { testDataConverter } from '../../test/support/codec.js';
 
 export interface WorkerSettings {
   readonly address: string;
@@ -17,6 +18,8 @@ export interface WorkerSettings {
   readonly runtimeApiKey: string;
   /** A workflow bundle built once for every worker. */
   readonly bundlePath: string;
+  /** Encrypt payloads (with the test key) as `npm start` does; false writes them in the clear. */
+  readonly encrypted: boolean;
 }
 
 export interface WorkerHost {
@@ -46,6 +49,7 @@ export async function runWorker(settings: WorkerSettings) {
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     activities: wired.activities,
+    dataConverter: settings.encrypted ? await testDataConverter() : {},
     workflowBundle: { codePath: settings.bundlePath },
   });
   const running = worker.run();

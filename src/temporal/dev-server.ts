@@ -26,6 +26,8 @@ export interface DevServerOptions {
   /** @default 'default' */
   readonly namespace?: string;
   readonly searchAttributes?: readonly SearchAttributeKey<SearchAttributeType>[];
+  /** Remote codec endpoint the Web UI decodes payloads with (`--ui-codec-endpoint`). */
+  readonly uiCodecEndpoint?: string;
   /** Extra `--dynamic-config-value KEY=JSON` settings, e.g. a low continue-as-new threshold in tests. */
   readonly dynamicConfig?: Readonly<Record<string, unknown>>;
   /** @default 60_000 */
@@ -86,6 +88,7 @@ function buildArgs(options: DevServerOptions & { ip: string; port: number; names
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
+  if (options.uiCodecEndpoint && options.uiPort !== undefined) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   for (const key of options.searchAttributes ?? []) {
     args.push('--search-attribute', `${key.name}=${SEARCH_ATTRIBUTE_TYPE_NAMES[key.type] ?? key.type}`);
   }

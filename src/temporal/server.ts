@@ -29,6 +29,8 @@ export interface EmbeddedOptions {
   readonly ephemeral?: boolean;
   readonly port?: number;
   readonly dynamicConfig?: Readonly<Record<string, unknown>>;
+  /** The codec server the embedded Web UI decrypts payloads with (its token-bearing URL). */
+  readonly uiCodecEndpoint?: string;
 }
 
 export async function ensureTemporalServer(config: Config, options: EmbeddedOptions = {}): Promise<TemporalServer> {
@@ -41,12 +43,13 @@ export async function ensureTemporalServer(config: Config, options: EmbeddedOpti
   const dbFile = options.ephemeral ? undefined : path.join(config.DATA_DIR, 'temporal.sqlite');
   if (cli.source === 'sdk-download') {
     options.log?.('no temporal executable found or installable; using the Temporal SDK download');
-    return startSdkDownloadedServer({ config, port, uiPort, dbFile });
+    return startSdkDownloadedServer({ config, port, uiPort, dbFile, uiCodecEndpoint: options.uiCodecEndpoint });
   }
   const server = await startDevServer({
     executable: cli.path,
     port,
     uiPort,
+    uiCodecEndpoint: options.uiCodecEndpoint,
     dbFile,
     namespace: config.TEMPORAL_NAMESPACE,
     searchAttributes: projectSearchAttributes,
@@ -56,7 +59,7 @@ export async function ensureTemporalServer(config: Config, options: EmbeddedOpti
   return { ...server, embedded: true };
 }
 
-async function startSdkDownloadedServer(args: { config: Config; port: number; uiPort?: number; dbFile?: string }): Promise<TemporalServer> {
+async function startSdkDownloadedServer(args: { config: Config; port: number; uiPort?: number; dbFile?: string; uiCodecEndpoint?: string }): Promise<TemporalServer> {
   // Loaded lazily: the testing package is only needed on this fallback path.
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
   const env = await TestWorkflowEnvironment.createLocal({
@@ -67,6 +70,7 @@ async function startSdkDownloadedServer(args: { config: Config; port: number; ui
       dbFilename: args.dbFile,
       namespace: args.config.TEMPORAL_NAMESPACE,
       searchAttributes: [...projectSearchAttributes],
+      extraArgs: args.uiCodecEndpoint && args.uiPort !== undefined ? ['--ui-codec-endpoint', args.uiCodecEndpoint] : [],
     },
   });
   return {

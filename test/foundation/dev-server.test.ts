@@ -9,6 +9,7 @@ import { DevServerStartError, freePort, startDevServer } from '../../src/tempora
 import { projectRoot, toolsDir } from '../../src/temporal/server.js';
 import { TEMPORAL_CLI, projectInstallPath } from '../../src/temporal/tool-resolver.js';
 import { conversationStatusKey, projectSearchAttributes } from '../../src/workflows/search-attributes.js';
+import { testDataConverter } from '../support/codec.js';
 
 const executable = projectInstallPath(TEMPORAL_CLI, toolsDir(projectRoot));
 
@@ -40,7 +41,7 @@ describe('embedded Temporal dev server', () => {
     const ui = await fetch(`${first.uiUrl}/`);
     assert.equal(ui.status, 200);
     let connection = await Connection.connect({ address: first.address });
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: await testDataConverter() });
     const attributes = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
     assert.ok(attributes.customAttributes && conversationStatusKey.name in attributes.customAttributes);
     // No worker polls this queue; the open workflow is what must survive the restart.
@@ -53,7 +54,7 @@ describe('embedded Temporal dev server', () => {
     const second = await startDevServer(options);
     try {
       connection = await Connection.connect({ address: second.address });
-      const description = await new Client({ connection }).workflow.getHandle('survives-restart').describe();
+      const description = await new Client({ connection, dataConverter: await testDataConverter() }).workflow.getHandle('survives-restart').describe();
       assert.equal(description.status.name, 'RUNNING');
       await connection.close();
     } finally {

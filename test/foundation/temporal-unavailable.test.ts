@@ -9,6 +9,7 @@ import { freePort, startDevServer } from '../../src/temporal/dev-server.js';
 import { projectRoot, toolsDir } from '../../src/temporal/server.js';
 import { TEMPORAL_CLI, projectInstallPath } from '../../src/temporal/tool-resolver.js';
 import { projectSearchAttributes } from '../../src/workflows/search-attributes.js';
+import { testDataConverter } from '../support/codec.js';
 
 /** Well under the SDK's own 10 s connect deadline, well over a refused connect on a busy machine. */
 const CONNECT_REFUSED_WITHIN_MS = 5_000;
@@ -28,7 +29,7 @@ describe('Temporal unreachable: typed errors that name the address', () => {
     const address = `127.0.0.1:${await freePort()}`; // free = nothing listens
     const started = Date.now();
     await assert.rejects(
-      ConversationClient.connect({ address, taskQueue: 'nobody' }),
+      ConversationClient.connect({ address, taskQueue: 'nobody', dataConverter: await testDataConverter() }),
       isUnavailable(address, /ECONNREFUSED/, /is the server running\? set TEMPORAL_ADDRESS/),
     );
     const elapsed = Date.now() - started;
@@ -46,7 +47,7 @@ describe('Temporal unreachable: typed errors that name the address', () => {
     });
     t.after(() => connection.close());
     // No worker polls this queue: an update waits for one, so it is still in flight when the server goes.
-    const conversations = new ConversationClient({ client: new Client({ connection }), taskQueue: 'nobody-polls' });
+    const conversations = new ConversationClient({ client: new Client({ connection, dataConverter: await testDataConverter() }), taskQueue: 'nobody-polls' });
     await conversations.start({ conversationId: 'outage-1', userId: 'gil' });
     const inFlight = conversations.send('outage-1', { text: 'echo one', messageId: 'msg-1' });
     inFlight.catch(() => undefined); // asserted below, after the stop

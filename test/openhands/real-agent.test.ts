@@ -5,17 +5,20 @@
 // Figures checked: replies 1 per message, user messages 1 per message sent, keys in history 0.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { openhandsVariant, SCRIPTED_LLM_KEY, startAgentStack } from '../support/agents.js';
+import { testCodec } from '../support/codec.js';
+import { decryptedHistoryText, searchableText } from '../support/history-search.js';
 import type { AgentStack, AgentVariant } from '../support/agents.js';
 import { agentReplies, userMessages, waitForInfo } from '../support/conversations.js';
 import type { ConversationStack } from '../support/conversations.js';
 import type { FaultProxy } from '../support/fault-proxy.js';
 import { uniqueId } from '../support/temporal.js';
 
-/** Every payload of the history, base64-decoded, as one string to search. */
+/** The history as stored (base64 fields decoded) and with every payload decrypted, as one string to search. */
 async function decodedHistory(stack: ConversationStack, id: string): Promise<string> {
-  const history = JSON.stringify(await stack.temporal.client.workflow.getHandle(id).fetchHistory());
-  return history.replace(/"data":"([A-Za-z0-9+/=]+)"/g, (_, data: string) => Buffer.from(data, 'base64').toString('utf8'));
+  const history = historyToJSON(await stack.temporal.client.workflow.getHandle(id).fetchHistory());
+  return `${searchableText(history)}\n${await decryptedHistoryText(history, await testCodec())}`;
 }
 
 describe('conversations on the real OpenHands agent server', () => {

@@ -8,6 +8,8 @@ import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import { projectRoot } from '../../src/temporal/server.js';
 import { workflowsPath } from '../../src/worker.js';
+import { FAILURE_CONVERTER_PATH } from '../../src/codec/data-converter.js';
+import { testDataConverter } from '../support/codec.js';
 
 const fixtures = path.join(projectRoot, 'test', 'fixtures', 'histories');
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
@@ -19,14 +21,16 @@ async function loadHistories(): Promise<Array<{ workflowId: string; history: obj
 
 async function replayAll(workflowBundle: WorkflowBundleOption) {
   const results: Array<{ workflowId: string; error?: unknown }> = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle }, await loadHistories())) results.push(result);
+  // The fixtures are encrypted with the test key: replay decodes them through the codec, as a worker does.
+  const dataConverter = await testDataConverter();
+  for await (const result of Worker.runReplayHistories({ workflowBundle, dataConverter }, await loadHistories())) results.push(result);
   return results;
 }
 
 describe('replaying recorded histories (determinism)', () => {
   test('every recorded run replays against the current workflow code', async () => {
     const bundlePath = process.env.TEST_WORKFLOW_BUNDLE;
-    const bundle = bundlePath ? { codePath: bundlePath } : { code: (await bundleWorkflowCode({ workflowsPath, logger: quiet })).code };
+    const bundle = bundlePath ? { codePath: bundlePath } : { code: (await bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quiet })).code };
     const results = await replayAll(bundle);
     assert.ok(results.length >= 6, `expected the recorded fixtures, found ${results.length}`);
     for (const { workflowId, error } of results) assert.equal(error, undefined, `${workflowId} failed to replay: ${String(error)}`);

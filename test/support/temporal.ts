@@ -7,6 +7,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 import { createWorker } from '../../src/worker.js';
+import { testDataConverter } from './codec.js';
 
 export function temporalAddress(): string {
   const address = process.env.TEMPORAL_ADDRESS;
@@ -33,7 +34,8 @@ export async function startTestWorker(activities: object = {}, options: { taskQu
   const taskQueue = options.taskQueue ?? uniqueId('test-tq');
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const dataConverter = await testDataConverter();
+  const client = new Client({ connection, namespace, dataConverter });
   if (options.worker === false) {
     return {
       client,
@@ -51,6 +53,7 @@ export async function startTestWorker(activities: object = {}, options: { taskQu
     namespace,
     taskQueue,
     activities,
+    dataConverter,
     workflowBundle: bundlePath ? { codePath: bundlePath } : undefined,
     shutdownGraceTime: '2s',
   });

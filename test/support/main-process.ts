@@ -1,0 +1,83 @@
+// `npm start` as a child process (src/main.ts) on free ports and a private data folder,
+// for tests that look at what a user of the embedded default sees, and the CLI beside it.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { spawnTethered } from '../../src/process/tether.js';
+import { freePort } from '../../src/temporal/dev-server.js';
+import { projectRoot } from '../../src/temporal/server.js';
+
+export interface MainProcess {
+  readonly env: NodeJS.ProcessEnv;
+  readonly uiUrl: string;
+  readonly temporalAddress: string;
+  readonly dataDir: string;
+  /** Runs `npm run cli -- <args>` against it; the parsed JSON on success. */
+  cli(...args: string[]): Promise<{ code: number; out: unknown; stderr: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startMainProcess(extraEnv: Record<string, string> = {}, startTimeoutMs = 240_000): Promise<MainProcess> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'dc-main-'));
+  const ports = { TEMPORAL_PORT: await freePort(), TEMPORAL_UI_PORT: await freePort(), RUNTIME_API_PORT: await freePort(), CODEC_SERVER_PORT: await freePort() };
+  // As a user's `npm start`: the embedded server, no key configured (one is generated into the data folder).
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
+    DATA_DIR: dataDir,
+    DEMO: 'off',
+    TEMPORAL_ADDRESS: '',
+    ENCRYPTION_KEYS: '',
+    ENCRYPTION_KEYS_FILE: '',
+    RUNTIME_API_URL: '',
+    RUNTIME_API_KEY: '',
+    ...extraEnv,
+  };
+  // Tethered: should this test process die (a runner timeout), `npm start` and all it started stop too.
+  const tethered = spawnTethered(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: projectRoot, env });
+  const child = tethered.process;
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const stop = async () => {
+    // It stops its worker, sandboxes and Temporal server in order; a minute is plenty even on a busy machine.
+    await tethered.stop(60_000);
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`npm start did not serve within ${startTimeoutMs / 1000} s:\n${output}`)), startTimeoutMs);
+      child.stdout.on('data', () => {
+        if (output.includes('serving')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void tethered.exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`npm start exited with ${String(code)}:\n${output}`));
+      });
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    env,
+    dataDir,
+    uiUrl: `http://localhost:${ports.TEMPORAL_UI_PORT}`,
+    temporalAddress: `127.0.0.1:${ports.TEMPORAL_PORT}`,
+    cli: async (...args) => {
+      const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      cli.stdout.on('data', (chunk: Buffer) => (stdout += String(chunk)));
+      cli.stderr.on('data', (chunk: Buffer) => (stderr += String(chunk)));
+      const [code] = (await once(cli, 'exit')) as [number];
+      return { code, out: code === 0 ? JSON.parse(stdout) : undefined, stderr };
+    },
+    stop,
+  };
+}
