@@ -6,7 +6,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DURATION_FORM, parseDuration } from './durations.js';
 import type { ConversationPolicy } from './workflows/state.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, MESSAGE_MAX_BYTES_CEILING } from './workflows/validation.js';
+import type { AdmissionConfig } from './activities/admission.js';
+import { ADMISSION_POLICIES } from './workflows/admission/messages.js';
+import { CONVERSATION_ID_PATTERN, DEFAULT_MAX_MESSAGE_BYTES, MESSAGE_MAX_BYTES_CEILING } from './workflows/validation.js';
 
 const duration = (fallback: string, description: string) =>
   z
@@ -141,6 +143,20 @@ export const configSchema = z.object({
   ),
   AGENT_MAX_ITERATIONS: z.coerce.number().int().min(1).max(100_000).optional().describe('most agent steps per run (1-100000; unset = the agent server\'s default, 500)'),
   RUNTIME_ENVIRONMENT: jsonObject('environment for every runtime, sent in POST /start, as a JSON object of strings, e.g. {"PIP_INDEX_URL":"…"}', z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())),
+  ADMISSION_LIMIT: count(3, 0, 10_000, 'running conversations one user may have at once (each holds a running runtime); 0 = no limit'),
+  ADMISSION_POLICY: z
+    .enum(ADMISSION_POLICIES)
+    .default('evict')
+    .describe(
+      "what a start or resume over the limit does: evict (pause the user's least recently active conversation with no turn running) | queue (wait, first in, first out) | reject (the start fails with ConversationLimitError) (default evict)",
+    ),
+  ADMISSION_USER_OVERRIDES: jsonObject(
+    'per-user limit and policy over the two above, as a JSON object, e.g. {"alice":{"limit":10},"batch-bot":{"policy":"queue"}}',
+    z.record(
+      z.string().regex(CONVERSATION_ID_PATTERN, 'expected user IDs'),
+      z.strictObject({ limit: z.number().int().min(0).max(10_000).optional(), policy: z.enum(ADMISSION_POLICIES).optional() }),
+    ),
+  ),
   DEMO: z.enum(['on', 'off']).default('on').describe('run the short demonstration conversation at `npm start`: on | off (default on)'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('log level: debug | info | warn | error (default info)'),
 });
@@ -197,4 +213,9 @@ export function policyFrom(config: Config): Partial<ConversationPolicy> {
     closePolicy: config.CONVERSATION_CLOSE_POLICY,
     maxMessageBytes: config.MESSAGE_MAX_BYTES,
   };
+}
+
+/** The admission limits configuration sets, enforced by the workers' admission activities. */
+export function admissionFrom(config: Config): AdmissionConfig {
+  return { defaults: { limit: config.ADMISSION_LIMIT, policy: config.ADMISSION_POLICY }, overrides: config.ADMISSION_USER_OVERRIDES };
 }
