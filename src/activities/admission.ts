@@ -1,5 +1,5 @@
-// Activities of per-user admission. `requestSlot` (a local activity of the conversation
-// workflow) asks the user's admission workflow for a slot by update-with-start, so the
+// Activities of per-user admission. `requestSlot` (run by the conversation workflow before
+// it provisions) asks the user's admission workflow for a slot by update-with-start, so the
 // first request also creates it; the update ID is the claim, and the admission workflow
 // answers a repeated claim with the same decision, so a retry after a worker died
 // mid-request can neither take a second slot nor lose the first. `checkSlotHolders` lets

@@ -7,11 +7,8 @@ import { withHeartbeats } from './heartbeats.js';
 import { runtimeActivities } from './runtime.js';
 
 export function createActivities(deps: ActivityDeps) {
-  const { requestSlot, ...admission } = admissionActivities(deps);
-  const all = { ...runtimeActivities(deps), ...agentActivities(deps), ...admission };
-  const wrapped = Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, withHeartbeats(translated(fn as (...args: unknown[]) => Promise<unknown>))])) as typeof all;
-  // A local activity, run inside the workflow task: it has no heartbeat to send.
-  return { ...wrapped, requestSlot };
+  const all = { ...runtimeActivities(deps), ...agentActivities(deps), ...admissionActivities(deps) };
+  return Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, withHeartbeats(translated(fn as (...args: unknown[]) => Promise<unknown>))])) as typeof all;
 }
 
 export type ConversationActivities = ReturnType<typeof createActivities>;

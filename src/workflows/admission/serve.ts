@@ -17,7 +17,11 @@ const { checkSlotHolders } = proxyActivities<ConversationActivities>({
 });
 
 export async function serveQueue(state: AdmissionState): Promise<void> {
-  if (state.queue.length === 0) return;
+  if (state.queue.length === 0) {
+    // A quiet notice is news only while someone waits; later the holder may be busy again.
+    for (const holder of state.holders) holder.quiet = false;
+    return;
+  }
   let reports: HolderReport[] | undefined;
   if (freeSlots(state) <= 0 && state.reconcileDue) reports = await reconcile(state);
   await grantFreeSlots(state);

@@ -2,7 +2,7 @@
 // conversation holds a slot of its user's, and it gives the slot back as soon as the
 // runtime is paused or stopped. Runs that began before admission existed carry no
 // `admission` state and issue none of these commands, so their histories replay as recorded.
-import { ApplicationFailure, condition, getExternalWorkflowHandle, log, patched, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ConversationActivities } from '../../activities/index.js';
 import { ConversationErrorType } from '../../failure-types.js';
 import type { ConversationState, SlotHolding } from '../state.js';
@@ -12,10 +12,12 @@ import type { SlotClaim, SlotRequest } from './messages.js';
 /** The patch that brought admission in; see `initialHolding`. */
 export const ADMISSION_PATCH = 'per-user-admission';
 
-// Local: asking is one short update, and a local activity spares the two extra trips
-// through the server that scheduling a regular one costs on every start.
-const { requestSlot } = proxyLocalActivities<ConversationActivities>({
-  startToCloseTimeout: '30s',
+// A regular activity, not a local one: a local activity holds its workflow task slot while it
+// runs, and a burst of starts waiting on the admission workflow held every slot, so the
+// admission workflow's own task could not run (seen: 150 starts on two workers stalled).
+const { requestSlot } = proxyActivities<ConversationActivities>({
+  startToCloseTimeout: '1m',
+  heartbeatTimeout: '10s',
   retry: { initialInterval: '200ms', maximumInterval: '5s', nonRetryableErrorTypes: [ConversationErrorType.LimitReached] },
 });
 
