@@ -19,6 +19,8 @@ import { sessionRuntimes } from './support.js';
 
 const LIMIT = 3;
 const STARTS = 50;
+/** Longer than any scenario: an idle pause would free a slot the scenario counts on. */
+const IDLE_NEVER = 30 * 60_000;
 
 // The scenarios run at once, each for its own user: they share the workers (and the SIGKILL), and the
 // file takes as long as the slowest rather than their sum.
@@ -92,7 +94,7 @@ describe('per-user admission: 50 concurrent starts of one user, limit 3, two cli
 
   test('reject: 3 start, 47 get ConversationLimitError naming the limit, and nothing is started for them', async () => {
     const ids = idsOf(users.reject);
-    const outcomes = await startFromTwoProcesses(job(users.reject, 60_000), ids);
+    const outcomes = await startFromTwoProcesses(job(users.reject, IDLE_NEVER), ids);
     const started = outcomes.filter((o) => o.started);
     const refused = outcomes.filter((o) => !o.started);
     assert.equal(started.length, LIMIT, JSON.stringify(outcomes.slice(0, 5)));
@@ -111,7 +113,7 @@ describe('per-user admission: 50 concurrent starts of one user, limit 3, two cli
     const outcomes = await startFromTwoProcesses(job(users.queue, 200), ids);
     assert.deepEqual(outcomes.filter((o) => !o.started), []);
     assert.ok(outcomes.filter((o) => o.started && o.admission === 'waiting').length >= STARTS - LIMIT - 5, 'most of them queued');
-    const infos = await waitForAll(ids, answered, 180_000);
+    const infos = await waitForAll(ids, answered, 300_000);
     // First in, first out: in order of arrival at the admission workflow, the grants are in order too.
     const byArrival = [...infos].sort((a, b) => (a.admission?.seq ?? 0) - (b.admission?.seq ?? 0));
     assert.deepEqual(byArrival.map((i) => i.admission?.grant), [...byArrival.map((i) => i.admission?.grant)].sort((a, b) => (a ?? 0) - (b ?? 0)));
@@ -123,7 +125,7 @@ describe('per-user admission: 50 concurrent starts of one user, limit 3, two cli
 
   test('evict, with a worker SIGKILLed while admitting: the oldest are paused with the reason, each resumes on its next message, no slot leaks', async () => {
     const ids = idsOf(users.evict);
-    const starting = startFromTwoProcesses(job(users.evict, 60_000), ids);
+    const starting = startFromTwoProcesses(job(users.evict, IDLE_NEVER), ids);
     // Kill a worker in the thick of it: admissions, grants and evictions are in flight on both.
     const deadline = Date.now() + 60_000;
     while (((await stack.conversations.userAdmission(users.evict).catch(() => undefined))?.granted ?? 0) < 10 && Date.now() < deadline) await sleep(100);
@@ -132,7 +134,7 @@ describe('per-user admission: 50 concurrent starts of one user, limit 3, two cli
     const outcomes = await starting;
     assert.deepEqual(outcomes.filter((o) => !o.started), []);
 
-    const infos = await waitForAll(ids, (i) => answered(i) && i.admission?.state !== 'waiting' && (i.status === 'STOPPED' || i.status === 'RUNNING'), 180_000);
+    const infos = await waitForAll(ids, (i) => answered(i) && i.admission?.state !== 'waiting' && (i.status === 'STOPPED' || i.status === 'RUNNING'), 300_000);
     const running = infos.filter((i) => i.status === 'RUNNING');
     const paused = infos.filter((i) => i.status === 'STOPPED');
     assert.equal(running.length, LIMIT, `running: ${running.map((i) => i.conversationId).join(', ')}`);
