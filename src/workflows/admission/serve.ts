@@ -79,7 +79,8 @@ async function makeRoom(state: AdmissionState, reports: HolderReport[] | undefin
   if (needed > 0 && unknown.length > 0) {
     reports ??= await reconcile(state);
     const byConversation = new Map(reports.map((r) => [r.conversationId, r]));
-    const idle = unknown.filter((h) => byConversation.get(h.conversationId)?.busy === false);
+    // A holder the check reclaimed (its workflow ended) is gone from the holders, not idle.
+    const idle = unknown.filter((h) => state.holders.includes(h) && byConversation.get(h.conversationId)?.busy === false);
     idle.sort((a, b) => (byConversation.get(a.conversationId)?.lastActivityAt ?? 0) - (byConversation.get(b.conversationId)?.lastActivityAt ?? 0));
     for (const holder of idle.slice(0, needed)) evictions.push(evict(state, holder));
     needed -= Math.min(needed, idle.length);
