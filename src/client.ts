@@ -3,7 +3,7 @@
 // idempotent (conflict policy USE_EXISTING): two starts of one ID join one workflow.
 // A closed conversation can be started again under the same ID (reuse ALLOW_DUPLICATE).
 import { randomUUID } from 'node:crypto';
-import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ConversationClosedError, TemporalUnavailableError, translateClientError, unavailableReason } from './client-errors.js';
@@ -38,6 +38,9 @@ export interface OutgoingMessage {
 
 export * from './client-errors.js';
 export type { AdmissionView, ConversationInfo, ConversationPolicy, ConversationResult, ConversationStatus, MessageAck, UserAdmissionStatus };
+
+/** How long `start` and `admission` keep asking a busy server for the admission decision. */
+const ADMISSION_WAIT_MS = 5 * 60_000;
 
 export interface ConversationClientOptions {
   readonly client: Client;
@@ -182,13 +185,22 @@ export class ConversationClient {
 
   /** How the conversation's admission was decided; throws ConversationLimitError if its start was rejected. */
   async admission(conversationId: string): Promise<AdmissionView> {
-    try {
-      return await this.#handle(conversationId).executeUpdate(admissionUpdate);
-    } catch (error) {
-      // A rejected start ends the run at once, so the update may find no open run: its result says why.
-      if (error instanceof WorkflowNotFoundError) await this.result(conversationId);
-      return this.#translate(conversationId, error, this.#read(`wait for the admission of conversation ${conversationId}`));
+    const deadline = Date.now() + ADMISSION_WAIT_MS;
+    for (;;) {
+      try {
+        return await this.#handle(conversationId).executeUpdate(admissionUpdate);
+      } catch (error) {
+        // A busy server can time the call out before the decision is made; asking again is safe (it only reads).
+        if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError && Date.now() < deadline) continue;
+        return await this.#admissionFailed(conversationId, error);
+      }
     }
+  }
+
+  async #admissionFailed(conversationId: string, error: unknown): Promise<never> {
+    // A rejected start ends the run at once, so the update may find no open run: its result says why.
+    if (error instanceof WorkflowNotFoundError) await this.result(conversationId);
+    return this.#translate(conversationId, error, this.#read(`wait for the admission of conversation ${conversationId}`));
   }
 
   /** A user's limit, the slots held and the queue; undefined when the user has no admission workflow (never limited). */

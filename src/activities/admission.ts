@@ -67,13 +67,14 @@ export function admissionActivities(deps: ActivityDeps) {
       }
     },
 
-    async checkSlotHolders(input: { holders: SlotClaim[] }): Promise<HolderReport[]> {
-      return Promise.all(input.holders.map((claim) => checkHolder(deps, claim.conversationId)));
+    /** `activity`: also ask each open holder whether a turn runs (a query, which needs a worker to answer); else only whether it is open (describe, answered by the server). */
+    async checkSlotHolders(input: { holders: SlotClaim[]; activity: boolean }): Promise<HolderReport[]> {
+      return Promise.all(input.holders.map((claim) => checkHolder(deps, claim.conversationId, input.activity)));
     },
   };
 }
 
-async function checkHolder(deps: ActivityDeps, conversationId: string): Promise<HolderReport> {
+async function checkHolder(deps: ActivityDeps, conversationId: string, activity: boolean): Promise<HolderReport> {
   const handle = getClient().workflow.getHandle(conversationId);
   let open: boolean;
   try {
@@ -86,6 +87,7 @@ async function checkHolder(deps: ActivityDeps, conversationId: string): Promise<
     await pauseOrphanedRuntime(deps, conversationId);
     return { conversationId, open: false, busy: false, lastActivityAt: 0 };
   }
+  if (!activity) return { conversationId, open: true, busy: true, lastActivityAt: Date.now() };
   try {
     const info = await handle.query(infoQuery);
     const busy = info.queued > 0 || info.turnMessageId !== undefined || info.status === 'STARTING';

@@ -113,7 +113,7 @@ describe('per-user admission: 50 concurrent starts of one user, limit 3, two cli
     const outcomes = await startFromTwoProcesses(job(users.queue, 200), ids);
     assert.deepEqual(outcomes.filter((o) => !o.started), []);
     assert.ok(outcomes.filter((o) => o.started && o.admission === 'waiting').length >= STARTS - LIMIT - 5, 'most of them queued');
-    const infos = await waitForAll(ids, answered, 300_000);
+    const infos = await waitForAll(ids, answered, 600_000);
     // First in, first out: in order of arrival at the admission workflow, the grants are in order too.
     const byArrival = [...infos].sort((a, b) => (a.admission?.seq ?? 0) - (b.admission?.seq ?? 0));
     assert.deepEqual(byArrival.map((i) => i.admission?.grant), [...byArrival.map((i) => i.admission?.grant)].sort((a, b) => (a ?? 0) - (b ?? 0)));
@@ -134,7 +134,7 @@ describe('per-user admission: 50 concurrent starts of one user, limit 3, two cli
     const outcomes = await starting;
     assert.deepEqual(outcomes.filter((o) => !o.started), []);
 
-    const infos = await waitForAll(ids, (i) => answered(i) && i.admission?.state !== 'waiting' && (i.status === 'STOPPED' || i.status === 'RUNNING'), 300_000);
+    const infos = await waitForAll(ids, (i) => answered(i) && i.admission?.state !== 'waiting' && (i.status === 'STOPPED' || i.status === 'RUNNING'), 600_000);
     const running = infos.filter((i) => i.status === 'RUNNING');
     const paused = infos.filter((i) => i.status === 'STOPPED');
     assert.equal(running.length, LIMIT, `running: ${running.map((i) => i.conversationId).join(', ')}`);

@@ -22,20 +22,23 @@ export async function serveQueue(state: AdmissionState): Promise<void> {
     for (const holder of state.holders) holder.quiet = false;
     return;
   }
-  let reports: HolderReport[] | undefined;
-  if (freeSlots(state) <= 0 && state.reconcileDue) reports = await reconcile(state);
+  if (freeSlots(state) <= 0 && state.reconcileDue) await reconcile(state, false);
   await grantFreeSlots(state);
   for (const waiter of [...state.queue]) if (rejectable(state, waiter)) refuse(state, waiter);
-  if (state.settings.policy === 'evict') await makeRoom(state, reports);
+  if (state.settings.policy === 'evict') await makeRoom(state);
   // Checking the holders may have reclaimed slots.
   await grantFreeSlots(state);
 }
 
-/** Describes every holder; gives back the slots of those whose workflow has ended. */
-async function reconcile(state: AdmissionState): Promise<HolderReport[]> {
+/**
+ * Describes every holder and gives back the slots of those whose workflow has ended;
+ * with `activity`, also reads whether each has a turn running (what eviction needs, and
+ * slower: a query waits for a worker to answer).
+ */
+async function reconcile(state: AdmissionState, activity: boolean): Promise<HolderReport[]> {
   state.reconcileDue = false;
   const asked = state.holders.map((h) => ({ conversationId: h.conversationId, chain: h.chain, ticket: h.ticket }));
-  const reports = await checkSlotHolders({ holders: asked });
+  const reports = await checkSlotHolders({ holders: asked, activity });
   for (const report of reports) {
     if (report.open) continue;
     const claim = asked.find((c) => c.conversationId === report.conversationId);
@@ -68,7 +71,7 @@ async function grantFreeSlots(state: AdmissionState): Promise<void> {
  * recently active holder with no turn running; when every holder is busy, each is asked
  * to say when its turn ends, and the first to end is evicted.
  */
-async function makeRoom(state: AdmissionState, reports: HolderReport[] | undefined): Promise<void> {
+async function makeRoom(state: AdmissionState): Promise<void> {
   let needed = state.queue.length - state.holders.filter((h) => h.evicting).length;
   const evictions: Array<Promise<void>> = [];
   for (const holder of state.holders.filter((h) => h.quiet && !h.evicting)) {
@@ -77,7 +80,7 @@ async function makeRoom(state: AdmissionState, reports: HolderReport[] | undefin
   }
   const unknown = state.holders.filter((h) => !h.evicting && !h.watched);
   if (needed > 0 && unknown.length > 0) {
-    reports ??= await reconcile(state);
+    const reports = await reconcile(state, true);
     const byConversation = new Map(reports.map((r) => [r.conversationId, r]));
     // A holder the check reclaimed (its workflow ended) is gone from the holders, not idle.
     const idle = unknown.filter((h) => state.holders.includes(h) && byConversation.get(h.conversationId)?.busy === false);
