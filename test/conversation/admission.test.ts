@@ -139,9 +139,11 @@ describe('per-user admission: 50 concurrent starts of one user, limit 3, two cli
     const paused = infos.filter((i) => i.status === 'STOPPED');
     assert.equal(running.length, LIMIT, `running: ${running.map((i) => i.conversationId).join(', ')}`);
     for (const info of paused) assert.equal(info.stopReason, TOO_MANY_CONVERSATIONS, `${info.conversationId} records why it was paused`);
-    // The ones still running were admitted last: the earlier ones made room.
-    const lastGrants = infos.map((i) => i.admission?.grant ?? 0).sort((a, b) => b - a).slice(0, LIMIT);
-    for (const info of running) assert.ok(lastGrants.includes(info.admission?.grant ?? -1), `${info.conversationId} is among the last admitted`);
+    // The oldest (the first three admitted) made room. Which ones still run depends on whose turn
+    // ended first while every slot was busy, so only the oldest are named here.
+    const oldest = infos.filter((i) => (i.admission?.grant ?? 0) <= LIMIT);
+    assert.equal(oldest.length, LIMIT);
+    for (const info of oldest) assert.equal(info.stopReason, TOO_MANY_CONVERSATIONS, `${info.conversationId}, among the first admitted, was paused to make room`);
 
     // Each paused one resumes on its next message (and another makes room for it).
     for (const info of paused.slice(0, 3)) {
