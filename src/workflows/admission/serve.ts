@@ -72,7 +72,7 @@ async function grantFreeSlots(state: AdmissionState): Promise<void> {
  * to say when its turn ends, and the first to end is evicted.
  */
 async function makeRoom(state: AdmissionState): Promise<void> {
-  let needed = state.queue.length - state.holders.filter((h) => h.evicting).length;
+  let needed = stillNeeded(state);
   const evictions: Array<Promise<void>> = [];
   for (const holder of state.holders.filter((h) => h.quiet && !h.evicting)) {
     holder.quiet = false;
@@ -81,6 +81,9 @@ async function makeRoom(state: AdmissionState): Promise<void> {
   const unknown = state.holders.filter((h) => !h.evicting && !h.watched);
   if (needed > 0 && unknown.length > 0) {
     const reports = await reconcile(state, true);
+    // Holders may have released (and waiters joined) while the check ran: count again, or a slot
+    // already free would be made a second time.
+    needed = Math.min(needed, stillNeeded(state));
     const byConversation = new Map(reports.map((r) => [r.conversationId, r]));
     // A holder the check reclaimed (its workflow ended) is gone from the holders, not idle.
     const idle = unknown.filter((h) => state.holders.includes(h) && byConversation.get(h.conversationId)?.busy === false);
@@ -95,6 +98,11 @@ async function makeRoom(state: AdmissionState): Promise<void> {
     }
   }
   await Promise.all(evictions);
+}
+
+/** Waiters that neither a free slot nor an eviction under way will serve. */
+function stillNeeded(state: AdmissionState): number {
+  return state.queue.length - Math.max(0, freeSlots(state)) - state.holders.filter((h) => h.evicting).length;
 }
 
 function evict(state: AdmissionState, holder: Holder): Promise<void> {
