@@ -60,7 +60,7 @@ describe('per-user admission: 50 concurrent starts of one user, limit 3, two cli
     while (Date.now() < deadline) {
       infos = (await Promise.all(ids.map((id) => stack.conversations.info(id).catch(() => undefined)))).filter((i) => i !== undefined);
       if (infos.length === ids.length && infos.every(predicate)) return infos;
-      await sleep(300);
+      await sleep(1_000); // gently: each waiting conversation's info also asks its user's admission workflow
     }
     const pending = infos.filter((i) => !predicate(i)).slice(0, 3);
     throw new Error(`not all ${ids.length} conversations got there in ${timeoutMs} ms (${infos.length} answered); e.g. ${JSON.stringify(pending)}`);

@@ -33,11 +33,21 @@ export function installSlotHandlers(state: ConversationState): void {
     Object.assign(holding, { phase: 'held', position: undefined, grant: grant.grant, notifyWhenQuiet: grant.notifyWhenQuiet });
   });
   setHandler(evictSignal, ({ ticket }) => {
-    if (state.admission?.phase === 'held' && state.admission.ticket === ticket) state.admission.evict = true;
+    if (holds(state, ticket)) (state.admission as SlotHolding).evict = true;
   });
   setHandler(notifyWhenQuietSignal, ({ ticket }) => {
-    if (state.admission?.phase === 'held' && state.admission.ticket === ticket) state.admission.notifyWhenQuiet = true;
+    if (holds(state, ticket)) (state.admission as SlotHolding).notifyWhenQuiet = true;
   });
+}
+
+/**
+ * Whether the slot of this ticket is ours. The admission workflow writes only to holders, so
+ * a request still waiting for its answer holds it too: the answer can arrive after these
+ * signals (seen under load), and dropping them left a holder that never made room.
+ */
+function holds(state: ConversationState, ticket: number): boolean {
+  const holding = state.admission;
+  return holding !== undefined && holding.ticket === ticket && (holding.phase === 'held' || holding.phase === 'requesting');
 }
 
 /**

@@ -31,7 +31,11 @@ export async function userAdmissionWorkflow(input: UserAdmissionInput): Promise<
   for (;;) {
     const wake = () => woken || workflowInfo().continueAsNewSuggested;
     const happened = state.queue.length > 0 ? await condition(wake, RECHECK_WHILE_WAITING) : (await condition(wake), true);
-    if (!happened) state.reconcileDue = true;
+    if (!happened) {
+      state.reconcileDue = true;
+      // A holder asked to say when it is quiet may never have heard it: look at each again.
+      for (const holder of state.holders) holder.watched = false;
+    }
     woken = false;
     await serveQueue(state);
     if (workflowInfo().continueAsNewSuggested) {
