@@ -10,6 +10,8 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { freePort, startDevServer } from '../src/temporal/dev-server.js';
 import { projectRoot, toolsDir } from '../src/temporal/server.js';
 import { TEMPORAL_CLI, resolveTool } from '../src/temporal/tool-resolver.js';
+import type { AdmissionConfig } from '../src/activities/index.js';
+import { admissionWorkflowId } from '../src/workflows/admission/messages.js';
 import { projectSearchAttributes } from '../src/workflows/search-attributes.js';
 import { openhandsVariant, shellVariant } from '../test/support/agents.js';
 import type { AgentVariant } from '../test/support/agents.js';
@@ -18,9 +20,10 @@ import type { ConversationStack } from '../test/support/conversations.js';
 
 const outDir = path.join(projectRoot, 'test', 'fixtures', 'histories');
 
-type Scenario = (stack: ConversationStack, id: string, variant: AgentVariant) => Promise<void>;
+/** Runs the scenario on conversation `id`; may return more workflow IDs whose histories to record too. */
+type Scenario = (stack: ConversationStack, id: string, variant: AgentVariant) => Promise<void | string[]>;
 
-const scenarios: Record<string, { server?: object; policy?: object; variant?: () => Promise<AgentVariant>; run: Scenario }> = {
+const scenarios: Record<string, { server?: object; policy?: object; admission?: AdmissionConfig; variant?: () => Promise<AgentVariant>; run: Scenario }> = {
   // The real OpenHands agent server (scripted LLM): a turn with a tool call, a message that
   // waits for its turn, pause, a message while paused, close with DELETE.
   openhands: {
@@ -97,6 +100,25 @@ const scenarios: Record<string, { server?: object; policy?: object; variant?: ()
       await conversations.result(id);
     },
   },
+  // Per-user admission, limit 1, evict: B's start evicts A (paused, TOO_MANY_CONVERSATIONS);
+  // A's next message waits for a slot and evicts B; both close. Records A, B and the user's admission workflow.
+  admission: {
+    admission: { defaults: { limit: 1, policy: 'evict' } },
+    run: async ({ conversations }, id) => {
+      const other = `${id}-b`;
+      await conversations.start({ conversationId: id, userId: 'replay', message: { text: 'echo a', messageId: 'm1' } });
+      await waitForInfo(conversations, id, (i) => i.lastTurn?.messageId === 'm1' && i.queued === 0);
+      await conversations.start({ conversationId: other, userId: 'replay', message: { text: 'echo b', messageId: 'm1' } });
+      await waitForInfo(conversations, id, (i) => i.stopReason !== undefined);
+      await waitForInfo(conversations, other, (i) => i.lastTurn?.messageId === 'm1' && i.queued === 0);
+      await conversations.send(id, { text: 'echo a again', messageId: 'm2', waitFor: 'turn' });
+      for (const conversation of [id, other]) {
+        await conversations.close(conversation, 'recorded');
+        await conversations.result(conversation);
+      }
+      return [other, admissionWorkflowId('replay')];
+    },
+  },
   // Cancellation tears the runtime down.
   cancellation: {
     run: async ({ conversations, temporal }, id) => {
@@ -128,19 +150,22 @@ async function main(): Promise<void> {
         server: { ...variant.server, ...scenario.server },
         policy: scenario.policy,
         agent: variant.agent,
+        admission: scenario.admission,
       });
       try {
         const id = `replay-${name}`;
-        await scenario.run(stack, id, variant);
+        const more = (await scenario.run(stack, id, variant)) ?? [];
         // Every run of the chain (continue-as-new makes several) is a fixture of its own.
         await new Promise((resolve) => setTimeout(resolve, 1_000)); // visibility is eventually consistent
-        const runs = stack.temporal.client.workflow.list({ query: `WorkflowId = '${id}'` }).intoHistories();
         let n = 0;
-        for await (const { history } of runs) {
-          n++;
-          const recorded = history as Parameters<typeof historyToJSON>[0];
-          await writeFile(path.join(outDir, `${name}-${n}.json`), `${historyToJSON(recorded)}\n`);
-          console.log(`recorded ${name}-${n}: ${recorded.events?.length ?? 0} events`);
+        for (const workflowId of [id, ...more]) {
+          const runs = stack.temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }).intoHistories();
+          for await (const { history } of runs) {
+            n++;
+            const recorded = history as Parameters<typeof historyToJSON>[0];
+            await writeFile(path.join(outDir, `${name}-${n}.json`), `${historyToJSON(recorded)}\n`);
+            console.log(`recorded ${name}-${n} (${workflowId}): ${recorded.events?.length ?? 0} events`);
+          }
         }
       } finally {
         await stack.close();

@@ -17,9 +17,10 @@ const USAGE = `usage: conversations <command> [options]
   list [--user <user>] [--status <status>] [--limit <n>]   conversations from Temporal visibility
                      (status: starting|running|stopped|archived|error, any case)
   pause <id> | resume <id> | close <id> [--reason <text>]  lifecycle on demand
-  events <id> [--limit <n>] [--page <page id>]             the agent's events, read through the runtime`;
+  events <id> [--limit <n>] [--page <page id>]             the agent's events, read through the runtime
+  users <user id>                                          the user's limit, slots held and queue`;
 
-const COMMANDS = ['start', 'send', 'ready', 'info', 'list', 'pause', 'resume', 'close', 'events'] as const;
+const COMMANDS = ['start', 'send', 'ready', 'info', 'list', 'pause', 'resume', 'close', 'events', 'users'] as const;
 type Command = (typeof COMMANDS)[number];
 
 async function run(argv: string[]): Promise<unknown> {
@@ -43,7 +44,7 @@ async function run(argv: string[]): Promise<unknown> {
   if (values.help || !command) return usage();
   if (!COMMANDS.includes(command as Command)) throw new UsageError(`unknown command "${command}"`);
   const needsId = command !== 'list';
-  if (needsId && !id) throw new UsageError(`${command} needs a conversation ID`);
+  if (needsId && !id) throw new UsageError(`${command} needs ${command === 'users' ? 'a user' : 'a conversation'} ID`);
   const conversationId = id as string;
   // Checked before connecting, so bad input gets its own answer even when Temporal is down.
   const status = values.status === undefined ? undefined : validateStatus(values.status);
@@ -80,6 +81,8 @@ async function run(argv: string[]): Promise<unknown> {
       return { conversationId, requested: 'close' };
     case 'events':
       return conversations.events(conversationId, { limit: numberOption(values.limit), pageId: values.page });
+    case 'users':
+      return (await conversations.userAdmission(conversationId)) ?? { userId: conversationId, held: [], queue: [], note: 'no admission workflow: this user has not started a conversation under a limit' };
   }
 }
 

@@ -36,6 +36,19 @@ export class ProvisioningFailedError extends Error {
   }
 }
 
+/** The user already runs as many conversations as their limit allows and the policy is `reject`: nothing was started. */
+export class ConversationLimitError extends Error {
+  constructor(
+    readonly conversationId: string,
+    readonly limit: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`conversation ${conversationId} was not started: ${message}`, options);
+    this.name = 'ConversationLimitError';
+  }
+}
+
 /** What a call was doing when Temporal could not be reached, so the error can say what did not happen. */
 export interface ClientCall {
   /** Where the client connects, for the message. */
@@ -102,6 +115,8 @@ export function translateClientError(conversationId: string, error: unknown, cal
         throw new InvalidInputError(String(failure.details?.[0] ?? 'input'), failure.message);
       case ConversationErrorType.Closed:
         throw new ConversationClosedError(conversationId, { cause: error });
+      case ConversationErrorType.LimitReached:
+        throw new ConversationLimitError(conversationId, Number((failure.details?.[0] as { limit?: unknown } | undefined)?.limit ?? 0), failure.message, { cause: error });
       case ConversationErrorType.ProvisioningFailed:
         throw new ProvisioningFailedError(conversationId, failure.message, { cause: error });
     }

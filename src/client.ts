@@ -3,7 +3,7 @@
 // idempotent (conflict policy USE_EXISTING): two starts of one ID join one workflow.
 // A closed conversation can be started again under the same ID (reuse ALLOW_DUPLICATE).
 import { randomUUID } from 'node:crypto';
-import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { DataConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -13,11 +13,13 @@ import { agentConversationIdFor } from './activities/agent.js';
 import { AgentServerClient } from './runtime-api/index.js';
 import type { AgentEvent, EventPage, RuntimeApiClient } from './runtime-api/index.js';
 import type { ConversationResult, conversationWorkflow } from './workflows/conversation.js';
-import { closeSignal, infoQuery, pauseSignal, resumeSignal, sendMessageSignal, sendMessageUpdate, waitUntilReadyUpdate } from './workflows/messages.js';
+import { admissionStatusQuery, admissionWorkflowId } from './workflows/admission/messages.js';
+import type { UserAdmissionStatus } from './workflows/admission/messages.js';
+import { admissionUpdate, closeSignal, infoQuery, pauseSignal, resumeSignal, sendMessageSignal, sendMessageUpdate, waitUntilReadyUpdate } from './workflows/messages.js';
 import type { MessageAck, SendMessageInput } from './workflows/messages.js';
 import { connectTemporal } from './temporal/connect.js';
 import { conversationListQuery, conversationStatusKey, conversationUserIdKey, runtimeStatusKey } from './workflows/search-attributes.js';
-import type { ConversationInfo, ConversationPolicy, ConversationStatus } from './workflows/state.js';
+import type { AdmissionView, ConversationInfo, ConversationPolicy, ConversationStatus } from './workflows/state.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   InvalidInputError,
@@ -36,7 +38,10 @@ export interface OutgoingMessage {
 }
 
 export * from './client-errors.js';
-export type { ConversationInfo, ConversationPolicy, ConversationResult, ConversationStatus, MessageAck };
+export type { AdmissionView, ConversationInfo, ConversationPolicy, ConversationResult, ConversationStatus, MessageAck, UserAdmissionStatus };
+
+/** How long `start` and `admission` keep asking a busy server for the admission decision. */
+const ADMISSION_WAIT_MS = 5 * 60_000;
 
 export interface ConversationClientOptions {
   readonly client: Client;
@@ -56,6 +61,11 @@ export interface StartOptions {
   readonly message?: { readonly text: string; readonly messageId?: string };
   /** 'update' (default) acknowledges the first message; 'signal' is fire-and-forget. */
   readonly mode?: 'update' | 'signal';
+  /**
+   * Wait until the user's admission has decided (a slot, a place in the queue, or no
+   * limit), so a rejected start throws ConversationLimitError here. @default true
+   */
+  readonly waitForAdmission?: boolean;
 }
 
 export interface ConversationSummary {
@@ -101,7 +111,13 @@ export class ConversationClient {
   }
 
   /** Starts the conversation, or joins it if it is already running; returns the first message's ack if one was sent. */
-  async start(options: StartOptions): Promise<{ ack?: MessageAck }> {
+  async start(options: StartOptions): Promise<{ ack?: MessageAck; admission?: AdmissionView }> {
+    const started = await this.#start(options);
+    if (options.waitForAdmission === false) return started;
+    return { ...started, admission: await this.admission(options.conversationId) };
+  }
+
+  async #start(options: StartOptions): Promise<{ ack?: MessageAck }> {
     const conversationId = validateConversationId(options.conversationId);
     const userId = validateUserId(options.userId);
     const message = options.message ? this.#message(options.message) : undefined;
@@ -160,10 +176,48 @@ export class ConversationClient {
   }
 
   async info(conversationId: string): Promise<ConversationInfo> {
+    let info: ConversationInfo;
     try {
-      return await this.#handle(conversationId).query(infoQuery);
+      info = await this.#handle(conversationId).query(infoQuery);
     } catch (error) {
       return this.#translate(conversationId, error, this.#read(`read conversation ${conversationId}`));
+    }
+    if (info.admission?.state !== 'waiting') return info;
+    // The conversation knows its place as it was when it joined the queue; the user's admission workflow knows it now.
+    const now = (await this.userAdmission(info.userId).catch(() => undefined))?.queue.find((w) => w.conversationId === conversationId);
+    return now ? { ...info, admission: { ...info.admission, position: now.position } } : info;
+  }
+
+  /** How the conversation's admission was decided; throws ConversationLimitError if its start was rejected. */
+  async admission(conversationId: string): Promise<AdmissionView> {
+    const deadline = Date.now() + ADMISSION_WAIT_MS;
+    for (;;) {
+      try {
+        return await this.#handle(conversationId).executeUpdate(admissionUpdate);
+      } catch (error) {
+        // A busy server can time the call out before the decision is made; asking again is safe (it only reads).
+        if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError && Date.now() < deadline) continue;
+        return await this.#admissionFailed(conversationId, error);
+      }
+    }
+  }
+
+  async #admissionFailed(conversationId: string, error: unknown): Promise<never> {
+    // A rejected start ends the run at once, so the update may find no open run: its result says why.
+    if (error instanceof WorkflowNotFoundError) await this.result(conversationId);
+    return this.#translate(conversationId, error, this.#read(`wait for the admission of conversation ${conversationId}`));
+  }
+
+  /** A user's limit, the slots held and the queue; undefined when the user has no admission workflow (never limited). */
+  async userAdmission(userId: string): Promise<UserAdmissionStatus | undefined> {
+    const workflowId = admissionWorkflowId(validateUserId(userId));
+    try {
+      return await this.temporal.workflow.getHandle(workflowId).query(admissionStatusQuery);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      const reason = unavailableReason(error);
+      if (reason) throw new TemporalUnavailableError(this.#read(`read the admission of user ${userId}`), reason, { cause: error });
+      throw error;
     }
   }
 

@@ -8,7 +8,9 @@ import { KEY_FORM, parseKeys } from './codec/keys.js';
 import { DURATION_FORM, parseDuration } from './durations.js';
 import { ISOLATION_MODES, NETWORK_POLICIES } from './local-runtime/isolation/jail.js';
 import type { ConversationPolicy } from './workflows/state.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, MESSAGE_MAX_BYTES_CEILING } from './workflows/validation.js';
+import type { AdmissionConfig } from './activities/admission.js';
+import { ADMISSION_POLICIES } from './workflows/admission/messages.js';
+import { CONVERSATION_ID_PATTERN, DEFAULT_MAX_MESSAGE_BYTES, MESSAGE_MAX_BYTES_CEILING } from './workflows/validation.js';
 
 const duration = (fallback: string, description: string) =>
   z
@@ -204,6 +206,20 @@ export const configSchema = z.object({
   CODEC_SERVER_CORS_ORIGINS: origins(
     'browser origins allowed to call the codec server, comma-separated, e.g. https://temporal-ui.example.com; unset = the embedded Web UI (http://localhost:TEMPORAL_UI_PORT and http://127.0.0.1:TEMPORAL_UI_PORT)',
   ),
+  ADMISSION_LIMIT: count(3, 0, 10_000, 'running conversations one user may have at once (each holds a running runtime); 0 = no limit'),
+  ADMISSION_POLICY: z
+    .enum(ADMISSION_POLICIES)
+    .default('evict')
+    .describe(
+      "what a start or resume over the limit does: evict (pause the user's least recently active conversation with no turn running) | queue (wait, first in, first out) | reject (the start fails with ConversationLimitError) (default evict)",
+    ),
+  ADMISSION_USER_OVERRIDES: jsonObject(
+    'per-user limit and policy over the two above, as a JSON object, e.g. {"alice":{"limit":10},"batch-bot":{"policy":"queue"}}',
+    z.record(
+      z.string().regex(CONVERSATION_ID_PATTERN, 'expected user IDs'),
+      z.strictObject({ limit: z.number().int().min(0).max(10_000).optional(), policy: z.enum(ADMISSION_POLICIES).optional() }),
+    ),
+  ),
   DEMO: z.enum(['on', 'off']).default('on').describe('run the short demonstration conversation at `npm start`: on | off (default on)'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('log level: debug | info | warn | error (default info)'),
 });
@@ -268,4 +284,9 @@ export function policyFrom(config: Config): Partial<ConversationPolicy> {
     closePolicy: config.CONVERSATION_CLOSE_POLICY,
     maxMessageBytes: config.MESSAGE_MAX_BYTES,
   };
+}
+
+/** The admission limits configuration sets, enforced by the workers' admission activities. */
+export function admissionFrom(config: Config): AdmissionConfig {
+  return { defaults: { limit: config.ADMISSION_LIMIT, policy: config.ADMISSION_POLICY }, overrides: config.ADMISSION_USER_OVERRIDES };
 }

@@ -21,6 +21,8 @@ export const ConversationErrorType = {
   ProvisioningFailed: 'ProvisioningFailedError',
   RuntimeLost: 'RuntimeLostError',
   Closed: 'ConversationClosedError',
+  /** The user's concurrent-conversation limit is reached and the policy is `reject`. */
+  LimitReached: 'ConversationLimitError',
 } as const;
 
 /** The runtime went away or paused behind our back: the workflow recovers instead of retrying blindly. */

@@ -2,6 +2,7 @@
 // worker wire real servers in one place and nothing is created at import time.
 import type { Dispatcher } from 'undici';
 import type { RuntimeApiClient, StartConversationRequest } from '../runtime-api/index.js';
+import type { AdmissionConfig } from './admission.js';
 import type { SessionKeyCache } from './session-keys.js';
 
 export interface ActivityDeps {
@@ -13,6 +14,8 @@ export interface ActivityDeps {
   readonly runtimeImage: string;
   /** The `environment` sent in POST /start. */
   readonly runtimeEnvironment: Readonly<Record<string, string>>;
+  /** Each user's concurrent-conversation limit and what happens over it. */
+  readonly admission: AdmissionConfig;
   /** The agent conversation to create in a runtime; secrets are resolved here, in the worker, never in history. */
   startRequest(sessionId: string, agentConversationId: string): Promise<StartConversationRequest>;
 }

@@ -1,4 +1,5 @@
 // The worker's activities, built from injected clients. Workflows see only the type.
+import { admissionActivities } from './admission.js';
 import { agentActivities } from './agent.js';
 import type { ActivityDeps } from './deps.js';
 import { translated } from './failures.js';
@@ -6,11 +7,13 @@ import { withHeartbeats } from './heartbeats.js';
 import { runtimeActivities } from './runtime.js';
 
 export function createActivities(deps: ActivityDeps) {
-  const all = { ...runtimeActivities(deps), ...agentActivities(deps) };
+  const all = { ...runtimeActivities(deps), ...agentActivities(deps), ...admissionActivities(deps) };
   return Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, withHeartbeats(translated(fn as (...args: unknown[]) => Promise<unknown>))])) as typeof all;
 }
 
 export type ConversationActivities = ReturnType<typeof createActivities>;
 export type { ActivityDeps } from './deps.js';
+export type { AdmissionConfig } from './admission.js';
+export { NO_ADMISSION_LIMIT, admissionSettingsFor } from './admission.js';
 export { SessionKeyCache } from './session-keys.js';
 export { agentConversationIdFor } from './agent.js';

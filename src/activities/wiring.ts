@@ -1,12 +1,14 @@
 // Builds the activities' dependencies from plain settings: one Runtime API client, one
 // shared dispatcher for every runtime's agent server, and the worker's session-key
 // cache. The worker, the tests and the benchmarks all wire activities through here.
+import { admissionFrom } from '../config.js';
 import type { Config } from '../config.js';
 import { RuntimeApiClient, createAgentServerDispatcher } from '../runtime-api/index.js';
 import { DEFAULT_AGENT_TOOLS, startConversationRequest } from './agent-config.js';
 import type { AgentSettings } from './agent-config.js';
 import type { ActivityDeps } from './deps.js';
-import { createActivities } from './index.js';
+import { NO_ADMISSION_LIMIT, createActivities } from './index.js';
+import type { AdmissionConfig } from './index.js';
 import { SessionKeyCache } from './session-keys.js';
 
 export interface ActivitySettings {
@@ -24,6 +26,8 @@ export interface ActivitySettings {
   readonly runtimeEnvironment?: Readonly<Record<string, string>>;
   /** The agent each runtime runs. @default model 'shell' (the built-in shell agent ignores the LLM), no key */
   readonly agent?: Partial<AgentSettings>;
+  /** Per-user admission. @default no limit (NO_ADMISSION_LIMIT) */
+  readonly admission?: AdmissionConfig;
 }
 
 /** The settings configuration gives, for the Runtime API at `endpoint`. */
@@ -37,6 +41,7 @@ export function activitySettingsFrom(config: Config, endpoint: { url: string; ap
     runtimeImage: config.RUNTIME_IMAGE,
     runtimeEnvironment: config.RUNTIME_ENVIRONMENT,
     agent: agentSettingsFrom(config),
+    admission: admissionFrom(config),
   };
 }
 
@@ -56,6 +61,7 @@ export function buildActivities(settings: ActivitySettings) {
     sessionKeys: new SessionKeyCache(runtimeApi),
     runtimeImage: settings.runtimeImage ?? 'local/agent-server:latest',
     runtimeEnvironment: settings.runtimeEnvironment ?? {},
+    admission: settings.admission ?? NO_ADMISSION_LIMIT,
     startRequest: (_sessionId, agentConversationId) => startConversationRequest(agent, agentConversationId),
   };
   return {

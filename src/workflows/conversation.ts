@@ -7,6 +7,8 @@ import { ApplicationFailure, ContinueAsNew, allHandlersFinished, condition, cont
 import { ConversationErrorType } from '../failure-types.js';
 import { activitiesFor } from './activities.js';
 import type { WorkflowActivities } from './activities.js';
+import { TOO_MANY_CONVERSATIONS } from './admission/messages.js';
+import { evictionDue, initialHolding, isLimitReached, releaseSlot, reportQuiet, slotWorkPending } from './admission/slot.js';
 import { deliverNext } from './delivery.js';
 import { installHandlers } from './handlers.js';
 import { closeConversation, pauseRuntime, stopRuntime, teardown } from './lifecycle.js';
@@ -44,6 +46,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       await teardown(state, acts, 'ARCHIVED');
       throw error;
     }
+    if (isLimitReached(error)) return rejected(state, error);
     const provisioningFailed = error instanceof ApplicationFailure && error.type === ConversationErrorType.ProvisioningFailed;
     if (!provisioningFailed) {
       state.lastError = describeFailure(error);
@@ -51,6 +54,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
     }
     throw error;
   }
+  await releaseSlot(state);
   await condition(allHandlersFinished);
   return { info: toInfo(state), undelivered: state.queue.length };
 }
@@ -74,6 +78,7 @@ async function serve(state: ConversationState, acts: WorkflowActivities): Promis
       if (state.runtime.state !== 'running') await bringUp(state, acts, 'resume');
       continue;
     }
+    if (await serveSlot(state, acts)) continue;
     if (state.queue.length > 0) {
       await deliverNext(state, acts, recoveries);
       continue;
@@ -87,8 +92,28 @@ async function serve(state: ConversationState, acts: WorkflowActivities): Promis
   }
 }
 
+/** What the user's admission workflow asked for, at a quiet point (no turn runs, nothing queued); true if it did something. */
+async function serveSlot(state: ConversationState, acts: WorkflowActivities): Promise<boolean> {
+  if (evictionDue(state)) {
+    if (state.runtime.state === 'running') await pauseRuntime(state, acts, TOO_MANY_CONVERSATIONS);
+    else await releaseSlot(state);
+    return true;
+  }
+  return reportQuiet(state);
+}
+
+/** A rejected start: nothing was provisioned, so there is nothing to tear down. */
+async function rejected(state: ConversationState, error: ApplicationFailure): Promise<never> {
+  state.status = 'ERROR';
+  state.lastError = describeFailure(error);
+  publish(state);
+  // The admission update answers the starting client with the same failure.
+  await condition(allHandlersFinished);
+  throw error;
+}
+
 function hasWork(state: ConversationState): boolean {
-  return state.queue.length > 0 || state.requested.pause || state.requested.resume || state.requested.close !== undefined;
+  return state.queue.length > 0 || state.requested.pause || state.requested.resume || state.requested.close !== undefined || slotWorkPending(state);
 }
 
 /** The idle timer while running; the retention timer while paused. */
@@ -115,5 +140,6 @@ function initialState(input: ConversationWorkflowInput): ConversationState {
     duplicates: 0,
     lastActivityAt: Date.now(),
     requested: { pause: false, resume: false },
+    admission: initialHolding(),
   };
 }

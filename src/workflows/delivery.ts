@@ -23,6 +23,8 @@ export async function deliverNext(state: ConversationState, acts: WorkflowActivi
   const message = state.queue[0];
   if (!message) return;
   if (state.runtime.state !== 'running') await bringUp(state, acts, state.runtime.state === 'paused' ? 'resume' : 'recover');
+  // Still not running: it was asked to close while it waited for a slot.
+  if (state.runtime.state !== 'running') return;
   const turn = state.turn?.messageId === message.messageId ? state.turn : undefined;
   if (turn?.generation !== (state.runtime.generation ?? 0)) {
     const outcome = await deliver(state, acts, message, turn);

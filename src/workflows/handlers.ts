@@ -2,9 +2,10 @@
 // keeps activity order deterministic and no two handlers ever interleave on state.
 import { ApplicationFailure, condition, log, setHandler } from '@temporalio/workflow';
 import { ConversationErrorType } from '../failure-types.js';
-import { closeSignal, infoQuery, pauseSignal, resumeSignal, sendMessageSignal, sendMessageUpdate, waitUntilReadyUpdate } from './messages.js';
+import { admissionUpdate, closeSignal, infoQuery, pauseSignal, resumeSignal, sendMessageSignal, sendMessageUpdate, waitUntilReadyUpdate } from './messages.js';
 import type { MessageAck, MessageOutcome, SendMessageInput } from './messages.js';
-import { DEDUPE_WINDOW, toInfo } from './state.js';
+import { installSlotHandlers, limitFailure } from './admission/slot.js';
+import { DEDUPE_WINDOW, toAdmissionView, toInfo } from './state.js';
 import type { ConversationState } from './state.js';
 import { InvalidInputError, validateMessage } from './validation.js';
 
@@ -41,6 +42,7 @@ export function installHandlers(state: ConversationState): void {
     waitUntilReadyUpdate,
     async () => {
       await condition(() => state.status !== 'STARTING');
+      if (state.admission?.phase === 'rejected') throw limitFailure(state.admission);
       if (state.status === 'ERROR') {
         throw ApplicationFailure.nonRetryable(state.lastError?.message ?? 'provisioning failed', ConversationErrorType.ProvisioningFailed);
       }
@@ -59,6 +61,17 @@ export function installHandlers(state: ConversationState): void {
   setHandler(closeSignal, (input) => {
     state.requested.close ??= { reason: input?.reason };
   });
+  setHandler(
+    admissionUpdate,
+    async () => {
+      await condition(() => state.admission?.phase !== 'requesting');
+      if (!state.admission) return { state: 'unlimited' as const };
+      if (state.admission.phase === 'rejected') throw limitFailure(state.admission);
+      return toAdmissionView(state.admission);
+    },
+    { description: 'Resolves once admission is decided: a slot held, a place in the queue, or no limit; fails with ConversationLimitError if the start was rejected.' },
+  );
+  installSlotHandlers(state);
   setHandler(infoQuery, () => toInfo(state));
 }
 

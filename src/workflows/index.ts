@@ -1,3 +1,4 @@
 // Every workflow the worker registers. The worker bundles this file.
 export { conversationWorkflow } from './conversation.js';
 export { healthCheckWorkflow } from './health.js';
+export { userAdmissionWorkflow } from './admission/index.js';

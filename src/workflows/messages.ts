@@ -2,7 +2,7 @@
 // Shared by the workflow (setHandler) and ConversationClient, so both sides agree on
 // names and shapes. One input object per message.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ConversationInfo } from './state.js';
+import type { AdmissionView, ConversationInfo } from './state.js';
 
 export interface SendMessageInput {
   /** Client-made ID; a message whose ID was seen recently is dropped as a duplicate. */
@@ -48,3 +48,9 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const closeSignal = defineSignal<[CloseInput]>('close');
 export const infoQuery = defineQuery<ConversationInfo>('info');
+/**
+ * Resolves once the conversation's admission is decided: holding a slot, waiting in its
+ * user's queue (with its position), or no limit applies. Fails with ConversationLimitError
+ * when the start was rejected.
+ */
+export const admissionUpdate = defineUpdate<AdmissionView, []>('admission');

@@ -5,12 +5,20 @@
 import { ApplicationFailure, CancellationScope, isCancellation, log } from '@temporalio/workflow';
 import { ActivityErrorType, ConversationErrorType } from '../failure-types.js';
 import type { WorkflowActivities } from './activities.js';
+import { acquireSlot, releaseSlot } from './admission/slot.js';
 import { describeFailure, publish } from './status.js';
 import type { ConversationState } from './state.js';
 
 export type BringUpReason = 'start' | 'resume' | 'recover';
 
+/**
+ * Returns once the runtime runs, or without provisioning when the conversation was asked
+ * to close while it waited for a slot of its user's.
+ */
 export async function bringUp(state: ConversationState, acts: WorkflowActivities, reason: BringUpReason): Promise<void> {
+  // Only the first provisioning of a run may be rejected; a resume carries an acknowledged message, which must not be dropped.
+  const purpose = reason === 'start' ? 'start' : 'resume';
+  if (!(await acquireSlot(state, purpose))) return;
   const previousRuntime = state.runtime.id;
   if (reason === 'start') state.status = 'STARTING';
   state.runtime.state = 'starting';
@@ -29,6 +37,7 @@ export async function bringUp(state: ConversationState, acts: WorkflowActivities
     await compensate(state, acts);
     state.status = 'ERROR';
     state.lastError = describeFailure(error);
+    await releaseSlot(state);
     publish(state);
     throw ApplicationFailure.create({
       type: ConversationErrorType.ProvisioningFailed,
@@ -39,6 +48,7 @@ export async function bringUp(state: ConversationState, acts: WorkflowActivities
   }
   state.runtime.state = 'running';
   state.runtime.pausedAt = undefined;
+  state.stopReason = undefined;
   state.status = 'RUNNING';
   state.lastActivityAt = Date.now();
   publish(state);

@@ -9,9 +9,11 @@ export const conversationStatusKey = defineSearchAttributeKey('ConversationStatu
 export const runtimeStatusKey = defineSearchAttributeKey('ConversationRuntimeStatus', SearchAttributeType.KEYWORD);
 /** Messages the runtime refused (e.g. 413): operators find them with `ConversationRefusedMessages > 0`. */
 export const refusedMessagesKey = defineSearchAttributeKey('ConversationRefusedMessages', SearchAttributeType.INT);
+/** True while a conversation waits for a slot of its user's: operators find them with `ConversationWaitingForSlot = true`. */
+export const waitingForSlotKey = defineSearchAttributeKey('ConversationWaitingForSlot', SearchAttributeType.BOOL);
 
 /** Every key the project needs registered on the server before workflows start. */
-export const projectSearchAttributes = [conversationUserIdKey, conversationStatusKey, runtimeStatusKey, refusedMessagesKey] as const;
+export const projectSearchAttributes = [conversationUserIdKey, conversationStatusKey, runtimeStatusKey, refusedMessagesKey, waitingForSlotKey] as const;
 
 /**
  * A string literal for a visibility query. Callers validate values first (IDs, statuses);

@@ -1,5 +1,6 @@
 // The conversation's whole state as one plain-JSON object (no Map, Set or class), so it
 // can be passed unchanged to continueAsNew and shown by the info query.
+import type { AdmissionPolicy } from './admission/messages.js';
 import type { MessageOutcome } from './messages.js';
 
 /** Names follow the seed's ConversationStatus. */
@@ -50,6 +51,26 @@ export interface TurnRecord {
   readonly interrupted: boolean;
 }
 
+/**
+ * The conversation's slot of its user's (see admission/slot.ts). `ticket` counts its
+ * requests; `grant` is the admission workflow's grant counter when it was granted.
+ */
+export interface SlotHolding {
+  ticket: number;
+  phase: 'requesting' | 'waiting' | 'held' | 'unlimited' | 'rejected' | 'idle';
+  position?: number;
+  policy?: AdmissionPolicy;
+  /** The request's number at the admission workflow, in order of arrival. */
+  seq?: number;
+  grant?: number;
+  requestedAt?: number;
+  /** Asked to pause at its next quiet point to make room for another conversation. */
+  evict: boolean;
+  notifyWhenQuiet: boolean;
+  /** Why a start was rejected: the message and the limit it names. */
+  rejection?: { message: string; limit: number };
+}
+
 export interface ConversationState {
   readonly conversationId: string;
   readonly userId: string;
@@ -88,6 +109,10 @@ export interface ConversationState {
   lastTurn?: TurnRecord;
   /** Requests from signals, served by the main loop. */
   requested: { pause: boolean; resume: boolean; close?: { reason?: string } };
+  /** Per-user admission; absent in runs that began before it existed. */
+  admission?: SlotHolding;
+  /** Why the runtime was last paused by the system rather than by idleness or a request (TOO_MANY_CONVERSATIONS). */
+  stopReason?: string;
   /** A note for operators, e.g. "runtime was replaced after it disappeared". */
   notice?: string;
 }
@@ -124,7 +149,24 @@ export interface ConversationInfo {
   readonly lastActivityAt: string;
   readonly lastError?: ErrorRecord;
   readonly lastTurn?: TurnRecord;
+  /** Set while the conversation waits for a slot, or holds one. */
+  readonly admission?: AdmissionView;
+  readonly waitingForSlot: boolean;
+  readonly stopReason?: string;
   readonly notice?: string;
+}
+
+export interface AdmissionView {
+  readonly state: SlotHolding['phase'];
+  /** 1-based place in the user's queue, as the admission workflow last said. */
+  readonly position?: number;
+  readonly policy?: AdmissionPolicy;
+  readonly seq?: number;
+  readonly grant?: number;
+}
+
+export function toAdmissionView(holding: SlotHolding): AdmissionView {
+  return { state: holding.phase, position: holding.position, policy: holding.policy, seq: holding.seq, grant: holding.grant };
 }
 
 export function toInfo(state: ConversationState): ConversationInfo {
@@ -149,6 +191,9 @@ export function toInfo(state: ConversationState): ConversationInfo {
     lastError: state.lastError,
     lastTurn: state.lastTurn,
     notice: state.notice,
+    admission: state.admission && toAdmissionView(state.admission),
+    waitingForSlot: state.admission?.phase === 'waiting',
+    stopReason: state.stopReason,
   };
 }
 

@@ -2,16 +2,19 @@
 // status search attributes (so the Temporal UI can filter by them) and the workflow's
 // current details (markdown shown on its page). Only IDs and status names, no text.
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { conversationStatusKey, conversationUserIdKey, refusedMessagesKey, runtimeStatusKey } from './search-attributes.js';
+import { conversationStatusKey, conversationUserIdKey, refusedMessagesKey, runtimeStatusKey, waitingForSlotKey } from './search-attributes.js';
 import type { ConversationState, ErrorRecord } from './state.js';
 
 export function publish(state: ConversationState): void {
   const current = workflowInfo().typedSearchAttributes;
+  // Only runs with admission carry this attribute, so older runs upsert exactly what they recorded.
+  const waiting = state.admission ? state.admission.phase === 'waiting' : undefined;
   if (
     current.get(conversationStatusKey) !== state.status ||
     current.get(runtimeStatusKey) !== state.runtime.state ||
     current.get(conversationUserIdKey) !== state.userId ||
-    (current.get(refusedMessagesKey) ?? 0) !== (state.refused ?? 0)
+    (current.get(refusedMessagesKey) ?? 0) !== (state.refused ?? 0) ||
+    (waiting !== undefined && current.get(waitingForSlotKey) !== waiting)
   ) {
     upsertSearchAttributes([
       { key: conversationUserIdKey, value: state.userId },
@@ -19,6 +22,7 @@ export function publish(state: ConversationState): void {
       { key: runtimeStatusKey, value: state.runtime.state },
       // Only once there is something to find, so ordinary conversations carry no extra attribute.
       ...(state.refused ? [{ key: refusedMessagesKey, value: state.refused }] : []),
+      ...(waiting !== undefined ? [{ key: waitingForSlotKey, value: waiting }] : []),
     ]);
   }
   setCurrentDetails(
@@ -26,6 +30,8 @@ export function publish(state: ConversationState): void {
       `**${state.status}** — conversation \`${state.conversationId}\` of user \`${state.userId}\``,
       `runtime: ${state.runtime.state}${state.runtime.id ? ` (\`${state.runtime.id}\`)` : ''}, replaced ${state.runtime.replaced}×`,
       `agent: ${state.executionStatus ?? '—'}; messages: ${state.received} received, ${state.delivered} delivered, ${state.queue.length} queued`,
+      state.admission?.phase === 'waiting' ? `waiting for a slot of user \`${state.userId}\` (position ${state.admission.position ?? '?'}, policy ${state.admission.policy ?? '?'})` : '',
+      state.stopReason ? `paused: ${state.stopReason}` : '',
       state.refused ? `refused messages: ${state.refused} (last: \`${state.lastRefused?.messageId ?? '?'}\`)` : '',
       state.notice ? `note: ${state.notice}` : '',
       state.lastError ? `last error: ${state.lastError.type}: ${state.lastError.message}` : '',

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentSettings } from '../../src/activities/agent-config.js';
+import type { AdmissionConfig } from '../../src/activities/index.js';
 import { buildActivities } from '../../src/activities/wiring.js';
 import { ConversationClient } from '../../src/client.js';
 import type { ConversationInfo, ConversationPolicy } from '../../src/client.js';
@@ -37,13 +38,15 @@ export interface StackOptions {
   readonly address?: string;
   /** The agent the worker creates in each runtime (model, LLM endpoint, key reference). @default the shell agent */
   readonly agent?: Partial<AgentSettings>;
+  /** Per-user admission for the in-process worker. @default no limit */
+  readonly admission?: AdmissionConfig;
 }
 
 export async function startConversationStack(options: StackOptions = {}): Promise<ConversationStack> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'dc-stack-'));
   const apiKey = randomBytes(16).toString('hex');
   const server = await createRuntimeApiServer({ apiKey, dataDir, stopGraceMs: 1_000, log: () => {}, ...options.server });
-  const wired = buildActivities({ runtimeApiUrl: server.url, runtimeApiKey: apiKey, agent: options.agent });
+  const wired = buildActivities({ runtimeApiUrl: server.url, runtimeApiKey: apiKey, agent: options.agent, admission: options.admission });
   const temporal = await startTestWorker(wired.activities, { taskQueue: options.taskQueue, worker: !options.noWorker, address: options.address });
   const conversations = new ConversationClient({
     client: temporal.client,

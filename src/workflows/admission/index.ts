@@ -1,0 +1,2 @@
+export { userAdmissionWorkflow } from './workflow.js';
+export type { UserAdmissionInput } from './workflow.js';
