@@ -2,18 +2,16 @@
 // conversations started under key 1 are continued and read after key 2 is put first, new
 // ones are encrypted with key 2, and a process that lacks key 2 gets an error naming it.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { METADATA_KEY_ID } from '../../src/codec/encryption-codec.js';
 import { formatKeys, generateKey } from '../../src/codec/keys.js';
-import { projectRoot } from '../../src/temporal/server.js';
 import { startConversationStack } from '../support/conversations.js';
 import type { ConversationStack } from '../support/conversations.js';
 import { uniqueId } from '../support/temporal.js';
 import { spawnWorker } from '../support/worker-process.js';
 import type { WorkerProcess } from '../support/worker-process.js';
+import { runCli } from '../support/cli-process.js';
 
 const key1 = generateKey('rotation-k1');
 const key2 = generateKey('rotation-k2');
@@ -35,16 +33,8 @@ describe('key rotation across the worker and the CLI', () => {
   });
 
   async function cli(list: string, ...args: string[]): Promise<{ code: number; out: unknown; stderr: string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: projectRoot,
-      env: { ...process.env, ...keys(list), TEMPORAL_TASK_QUEUE: stack.temporal.taskQueue, RUNTIME_API_URL: stack.server.url, RUNTIME_API_KEY: stack.runtimeApiKey },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += String(chunk)));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += String(chunk)));
-    const [code] = (await once(child, 'exit')) as [number];
+    const env = { ...process.env, ...keys(list), TEMPORAL_TASK_QUEUE: stack.temporal.taskQueue, RUNTIME_API_URL: stack.server.url, RUNTIME_API_KEY: stack.runtimeApiKey };
+    const { code, stdout, stderr } = await runCli(args, env);
     return { code, out: code === 0 ? JSON.parse(stdout) : undefined, stderr };
   }
   const ok = async (list: string, ...args: string[]) => {

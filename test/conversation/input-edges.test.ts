@@ -2,17 +2,15 @@
 // matched nothing, IDs made of dots, non-string text reported as empty, and a message
 // within the byte limit that was six times larger on the wire.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConversationClient, InvalidInputError } from '../../src/client.js';
-import { projectRoot } from '../../src/temporal/server.js';
 import { sendMessageUpdate } from '../../src/workflows/messages.js';
 import { conversationListQuery, visibilityLiteral } from '../../src/workflows/search-attributes.js';
 import { startTestWorker, temporalAddress, uniqueId } from '../support/temporal.js';
 import type { TestTemporal } from '../support/temporal.js';
+import { runCli } from '../support/cli-process.js';
 
 const VALID_STATUSES = /STARTING, RUNNING, STOPPED, ARCHIVED, ERROR/;
 
@@ -77,19 +75,8 @@ describe('input edges', () => {
 
   test('the CLI: an injected --status exits 1 naming the valid values; --status starting (any case) lists alice only', async () => {
     await bothListed();
-    const cli = async (...args: string[]) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-        cwd: projectRoot,
-        env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: temporal.taskQueue, RUNTIME_API_URL: 'http://127.0.0.1:9', RUNTIME_API_KEY: 'unused' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += String(chunk)));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += String(chunk)));
-      const [code] = (await once(child, 'exit')) as [number];
-      return { code, stdout, stderr };
-    };
+    const cli = (...args: string[]) =>
+      runCli(args, { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: temporal.taskQueue, RUNTIME_API_URL: 'http://127.0.0.1:9', RUNTIME_API_KEY: 'unused' });
     const injected = await cli('list', '--user', alice, '--status', `NOPE' OR ConversationUserId = '${bob}`);
     assert.equal(injected.code, 1, injected.stdout);
     assert.match(injected.stderr, /InvalidInputError: invalid status .*use one of STARTING, RUNNING, STOPPED, ARCHIVED, ERROR/);

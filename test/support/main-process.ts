@@ -1,13 +1,12 @@
 // `npm start` as a child process (src/main.ts) on free ports and a private data folder,
 // for tests that look at what a user of the embedded default sees, and the CLI beside it.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnTethered } from '../../src/process/tether.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 import { projectRoot } from '../../src/temporal/server.js';
+import { runCli } from './cli-process.js';
 
 export interface MainProcess {
   readonly env: NodeJS.ProcessEnv;
@@ -70,12 +69,7 @@ export async function startMainProcess(extraEnv: Record<string, string> = {}, st
     uiUrl: `http://localhost:${ports.TEMPORAL_UI_PORT}`,
     temporalAddress: `127.0.0.1:${ports.TEMPORAL_PORT}`,
     cli: async (...args) => {
-      const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      cli.stdout.on('data', (chunk: Buffer) => (stdout += String(chunk)));
-      cli.stderr.on('data', (chunk: Buffer) => (stderr += String(chunk)));
-      const [code] = (await once(cli, 'exit')) as [number];
+      const { code, stdout, stderr } = await runCli(args, env);
       return { code, out: code === 0 ? JSON.parse(stdout) : undefined, stderr };
     },
     stop,

@@ -1,0 +1,21 @@
+// Runs the CLI (src/cli.ts) as its own process, the way a user does, and collects what it printed.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { projectRoot } from '../../src/temporal/server.js';
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `npm run cli -- …args` with `env` as its whole environment. */
+export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += String(chunk)));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += String(chunk)));
+  const [code] = (await once(child, 'exit')) as [number];
+  return { code, stdout, stderr };
+}
