@@ -34,7 +34,8 @@ describe('input edges', () => {
     temporal = await startTestWorker({});
     conversations = new ConversationClient({ client: temporal.client, taskQueue: temporal.taskQueue });
     for (const [conversationId, userId] of [[uniqueId('conv-a'), alice], [uniqueId('conv-b'), bob]] as const) {
-      await conversations.start({ conversationId, userId });
+      // No activities here, so no admission decision ever comes: do not wait for one.
+      await conversations.start({ conversationId, userId, waitForAdmission: false });
       started.push(conversationId);
     }
   });
@@ -98,7 +99,7 @@ describe('input edges', () => {
     }
     // Dots inside an ID are still fine.
     const dotted = `${uniqueId('v1.2')}..x`;
-    await conversations.start({ conversationId: dotted, userId: 'gil.s' });
+    await conversations.start({ conversationId: dotted, userId: 'gil.s', waitForAdmission: false });
     started.push(dotted);
   });
 
@@ -119,7 +120,7 @@ describe('input edges', () => {
     // A policy above what a runtime accepts is held to the ceiling by the workflow too.
     const roomy = conversations.withPolicy({ maxMessageBytes: 2 * 1024 * 1024 });
     const roomyId = uniqueId('roomy');
-    await roomy.start({ conversationId: roomyId, userId: 'gil' });
+    await roomy.start({ conversationId: roomyId, userId: 'gil', waitForAdmission: false });
     started.push(roomyId);
     await assertWorkflowRefuses(roomyId, { messageId: 'raw-over-ceiling', text: 'a'.repeat(1024 * 1024) }, /the limit is 1048512 bytes/);
     assert.equal((await conversations.info(id)).received, 0);
