@@ -17,6 +17,9 @@ import { uniqueId } from '../support/temporal.js';
 import { spawnWorker } from '../support/worker-process.js';
 import type { WorkerProcess } from '../support/worker-process.js';
 
+// Users are unique per test: a user's admission workflow runs on the task queue of the stack
+// that first started it, and each stack here has its own queue.
+
 /** The real server's first start takes ~20 s on this machine; a turn through the scripted LLM a few more. */
 const TURN_WAIT_MS = 180_000;
 
@@ -49,7 +52,7 @@ for (const { name, make } of AGENT_VARIANTS) {
       const { stack, proxy, variant } = setup;
       const { conversations } = stack;
       const id = uniqueId('cut');
-      await conversations.start({ conversationId: id, userId: 'ann', message: { text: variant.ask('echo once'), messageId: 'm1' } });
+      await conversations.start({ conversationId: id, userId: uniqueId('ann'), message: { text: variant.ask('echo once'), messageId: 'm1' } });
       const done = await waitForInfo(conversations, id, (i) => i.lastTurn?.messageId === 'm1' && i.queued === 0, TURN_WAIT_MS);
       assert.equal(proxy.applied[0], 1, 'the fault was played');
       assert.equal(done.status, 'RUNNING');
@@ -86,7 +89,7 @@ for (const { name, make } of AGENT_VARIANTS) {
       const { conversations } = stack;
       const id = uniqueId('kill-post');
       const first = await newWorker();
-      await conversations.start({ conversationId: id, userId: 'bea', message: { text: variant.ask('echo only-once'), messageId: 'm1' } });
+      await conversations.start({ conversationId: id, userId: uniqueId('bea'), message: { text: variant.ask('echo only-once'), messageId: 'm1' } });
       await proxy.answered(0);
       await newWorker();
       const killedAt = Date.now();
@@ -117,7 +120,7 @@ for (const { name, make } of AGENT_VARIANTS) {
       const { conversations, server } = stack;
       const id = uniqueId('midturn');
       const command = variant.ask('sleep 30; echo slow');
-      await conversations.start({ conversationId: id, userId: 'cat', message: { text: command, messageId: 'slow' } });
+      await conversations.start({ conversationId: id, userId: uniqueId('cat'), message: { text: command, messageId: 'slow' } });
       const running = await waitForInfo(conversations, id, (i) => i.turnMessageId === 'slow' && i.executionStatus === 'running', TURN_WAIT_MS);
       process.kill(server.sandboxPid(running.runtimeId!)!, 'SIGKILL');
       // A shell agent forgets everything and gets the message again (recorded); the real
@@ -146,7 +149,7 @@ describe('a message the runtime refuses (shell agent behind a proxy answering 41
   test('is reported to the waiting sender, in info and as a notice; the next message goes through', async () => {
     const { conversations } = setup.stack;
     const id = uniqueId('refused');
-    await conversations.start({ conversationId: id, userId: 'gus' });
+    await conversations.start({ conversationId: id, userId: uniqueId('gus') });
     await conversations.waitUntilReady(id);
     const refused = await conversations.send(id, { text: 'echo too-big', messageId: 'big', waitFor: 'turn' });
     assert.equal(refused?.outcome?.result, 'refused');

@@ -28,7 +28,7 @@ describe('a worker killed with SIGKILL', () => {
     const { conversations, runtimeApi } = stack;
     const id = uniqueId('crash');
     const first = await newWorker();
-    await conversations.start({ conversationId: id, userId: 'carol', message: { text: 'echo one' } });
+    await conversations.start({ conversationId: id, userId: uniqueId('carol'), message: { text: 'echo one' } });
     await waitForInfo(conversations, id, (info) => info.status === 'STARTING' && info.runtimeId !== undefined);
     await first.kill('SIGKILL');
     // Sent while no worker runs at all: Temporal keeps it until one does.

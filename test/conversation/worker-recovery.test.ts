@@ -52,7 +52,7 @@ describe('a worker SIGKILLed inside ensureRuntime, then inside awaitTurn (shell 
     const id = uniqueId('worker-recovery');
     const handle = stack.temporal.client.workflow.getHandle(id);
     const first = await newWorker();
-    await conversations.start({ conversationId: id, userId: 'dan', message: { text: 'echo one', messageId: 'm1' } });
+    await conversations.start({ conversationId: id, userId: uniqueId('dan'), message: { text: 'echo one', messageId: 'm1' } });
     await control.answered(0);
     const second = await newWorker();
     let killedAt = Date.now();

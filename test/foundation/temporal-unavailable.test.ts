@@ -48,7 +48,7 @@ describe('Temporal unreachable: typed errors that name the address', () => {
     t.after(() => connection.close());
     // No worker polls this queue: an update waits for one, so it is still in flight when the server goes.
     const conversations = new ConversationClient({ client: new Client({ connection, dataConverter: await testDataConverter() }), taskQueue: 'nobody-polls' });
-    await conversations.start({ conversationId: 'outage-1', userId: 'gil' });
+    await conversations.start({ conversationId: 'outage-1', userId: 'gil', waitForAdmission: false }); // no worker will decide
     const inFlight = conversations.send('outage-1', { text: 'echo one', messageId: 'msg-1' });
     inFlight.catch(() => undefined); // asserted below, after the stop
     await new Promise((resolve) => setTimeout(resolve, 500));

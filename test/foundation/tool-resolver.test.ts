@@ -8,6 +8,8 @@ import { TEMPORAL_CLI, ToolNotFoundError, projectInstallPath, resolveTool } from
 import { healthCheckWorkflow } from '../../src/workflows/health.js';
 import { startTestWorker } from '../support/temporal.js';
 import { startTimeSkipping } from '../support/time-skipping.js';
+import { createCodecServer } from '../../src/codec/server.js';
+import { testCodec } from '../support/codec.js';
 
 describe('finding the Temporal executables', () => {
   let scratch: string;
@@ -73,15 +75,19 @@ describe('finding the Temporal executables', () => {
 
   test('a workflow started with the temporal CLI runs on the project worker', async () => {
     const temporal = await startTestWorker();
+    // The worker encrypts its result: the CLI reads it through a codec server, as an operator's does.
+    const codecServer = await createCodecServer({ codec: await testCodec(), token: 'tool-resolver-test-token', allowedOrigins: [] });
     try {
       const { execFile } = await import('node:child_process');
       const { promisify } = await import('node:util');
       const { stdout } = await promisify(execFile)(installed, [
         'workflow', 'execute', '--type', healthCheckWorkflow.name, '--task-queue', temporal.taskQueue,
         '--address', process.env.TEMPORAL_ADDRESS ?? '', '--input', '"from-cli"', '--output', 'json',
+        '--codec-endpoint', codecServer.url, '--codec-auth', 'Bearer tool-resolver-test-token',
       ]);
       assert.match(stdout, /ok: from-cli/);
     } finally {
+      await codecServer.close();
       await temporal.close();
     }
   });
