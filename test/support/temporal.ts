@@ -63,10 +63,18 @@ export async function startTestWorker(activities: object = {}, options: { taskQu
     taskQueue,
     worker,
     close: async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await connection.close();
-      await nativeConnection.close();
+      // The native worker reports the end of its shutdown through a callback that does not
+      // hold the event loop open: on a busy machine the loop could run dry first, and node
+      // would end the test file with "Promise resolution is still pending".
+      const keepAlive = setInterval(() => {}, 1000);
+      try {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+        await connection.close();
+        await nativeConnection.close();
+      } finally {
+        clearInterval(keepAlive);
+      }
     },
   };
 }
