@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentChoice, AgentLauncher, AgentRun } from '../agents/agent.js';
 import type { Jail } from '../isolation/jail.js';
 import { NO_ISOLATION_WARNING } from '../isolation/isolation.js';
-import { PROCESS_TAG_VAR, findProcesses, killAll, signalProcesses } from '../sandbox/process-tree.js';
+import { PROCESS_TAG_VAR, findProcesses, killAll, signalProcess, signalProcesses } from '../sandbox/process-tree.js';
 import type { ProcessSelector } from '../sandbox/process-tree.js';
 import type { LogFn, SandboxAddress, SandboxInstance, SandboxSpec } from './driver.js';
 import { deferred } from './driver.js';
@@ -165,16 +165,15 @@ export class ProcessSandbox implements SandboxInstance {
       this.hooks.log(`${this.#prefix} WARNING ${NO_ISOLATION_WARNING}`);
       return { command: 'bash', args: bash, cwd: run.cwd, tethered };
     }
-    if (jail.network === 'host') {
-      await jail.prepare(spec.workspaceDir, run.mounts);
-      return { ...(await jail.wrap(spec.workspaceDir, run.mounts, run.cwd, ['bash', ...bash])), cwd: '/', tethered: false };
-    }
-    if (run.port === undefined) throw new Error(`the ${spec.agent} agent picks its own port, which a sandbox with a network of its own cannot tell us`);
-    const relay = await jail.relayFor(spec.runtimeId, run.port);
-    const mounts = { writable: [...run.mounts.writable, ...relay.mounts.writable], readOnly: [...run.mounts.readOnly, ...relay.mounts.readOnly] };
+    // With a network of its own, the agent is reached through a relay inside the jail.
+    if (jail.network === 'none' && run.port === undefined) throw new Error(`the ${spec.agent} agent picks its own port, which a sandbox with a network of its own cannot tell us`);
+    const relay = jail.network === 'none' ? await jail.relayFor(spec.runtimeId, run.port!) : undefined;
+    const mounts = relay
+      ? { writable: [...run.mounts.writable, ...relay.mounts.writable], readOnly: [...run.mounts.readOnly, ...relay.mounts.readOnly] }
+      : run.mounts;
     await jail.prepare(spec.workspaceDir, mounts);
     const jailed = await jail.wrap(spec.workspaceDir, mounts, run.cwd, ['bash', ...bash]);
-    return { ...jailed, cwd: '/', tethered: false, env: relay.env, address: relay.address };
+    return { ...jailed, cwd: '/', tethered: false, env: relay?.env, address: relay?.address };
   }
 
   #launch(run: AgentRun, command: SandboxCommand): void {
@@ -282,14 +281,6 @@ function sandboxEnv(spec: SandboxSpec, run: AgentRun, fixed: Record<string, stri
   delete merged.BASH_ENV;
   delete merged.ENV;
   return merged;
-}
-
-function signalProcess(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // gone meanwhile
-  }
 }
 
 /** Signals a whole process group; false when it no longer exists. */

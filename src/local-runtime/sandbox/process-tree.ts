@@ -99,7 +99,8 @@ export function findProcesses(selector: ProcessSelector): number[] {
   return [...found];
 }
 
-function trySignal(pid: number, signal: NodeJS.Signals): void {
+/** Signals one process; one that is gone meanwhile is no error. */
+export function signalProcess(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(pid, signal);
   } catch {
@@ -109,13 +110,13 @@ function trySignal(pid: number, signal: NodeJS.Signals): void {
 
 /** Stops every covered process, rescanning until no new one appears (a process may fork meanwhile). */
 function freeze(selector: ProcessSelector): Set<number> {
-  for (const group of selector.groups ?? []) trySignal(-group, 'SIGSTOP');
+  for (const group of selector.groups ?? []) signalProcess(-group, 'SIGSTOP');
   const stopped = new Set<number>();
   for (let round = 0; round < 20; round += 1) {
     const fresh = findProcesses(selector).filter((pid) => !stopped.has(pid));
     if (fresh.length === 0) break;
     for (const pid of fresh) {
-      trySignal(pid, 'SIGSTOP');
+      signalProcess(pid, 'SIGSTOP');
       stopped.add(pid);
     }
   }
@@ -130,13 +131,13 @@ export function signalProcesses(selector: ProcessSelector, signal: NodeJS.Signal
   if (signal === 'SIGSTOP') return [...freeze(selector)];
   if (signal === 'SIGKILL') {
     const stopped = freeze(selector);
-    for (const group of selector.groups ?? []) trySignal(-group, 'SIGKILL');
-    for (const pid of stopped) trySignal(pid, 'SIGKILL');
+    for (const group of selector.groups ?? []) signalProcess(-group, 'SIGKILL');
+    for (const pid of stopped) signalProcess(pid, 'SIGKILL');
     return [...stopped];
   }
-  for (const group of selector.groups ?? []) trySignal(-group, signal);
+  for (const group of selector.groups ?? []) signalProcess(-group, signal);
   const pids = findProcesses(selector);
-  for (const pid of pids) trySignal(pid, signal);
+  for (const pid of pids) signalProcess(pid, signal);
   return pids;
 }
 
