@@ -7,44 +7,25 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
 import type { AgentName } from '../src/local-runtime/agents/agent.js';
 import type { IsolationMode } from '../src/local-runtime/isolation/jail.js';
 import { createRuntimeApiServer } from '../src/local-runtime/server.js';
 import type { RuntimeApiServer } from '../src/local-runtime/server.js';
 import { PROJECT_TOOLS_DIR, resolveAgentServer } from '../src/tools/agent-server.js';
 import { treeMemory } from './support/process-memory.js';
+import { BENCH_KEY, startReady } from './support/runtime-calls.js';
 import { mb, median, ms, table } from './support/stats.js';
 
-const KEY = 'bench-key';
-const HEADERS = { 'x-api-key': KEY, 'content-type': 'application/json' };
 const AGENTS = (process.env.AGENTS ?? 'shell,openhands').split(',') as AgentName[];
 const READY_RUNS = { shell: Number(process.env.READY_RUNS ?? 7), openhands: 3 };
 const UP_AT_ONCE = { shell: Number(process.env.UP_AT_ONCE ?? 20), openhands: Number(process.env.OPENHANDS_UP ?? 2) };
 const MODES: IsolationMode[] = ['namespaces', 'off'];
 const READY_TIMEOUT_MS = 240_000;
 
-async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const res = await request(url, { method: method as 'GET', headers: HEADERS, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (res.statusCode >= 300) throw new Error(`${method} ${url} answered ${res.statusCode}: ${await res.body.text()}`);
-  return (await res.body.json()) as T;
-}
-
-/** POST /start, then polls until pod `ready`; the runtime id. */
-async function startReady(server: RuntimeApiServer, sessionId: string): Promise<string> {
-  const { runtime_id: runtimeId } = await call<{ runtime_id: string }>('POST', `${server.url}/start`, { image: 'bench', session_id: sessionId });
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if ((await call<{ pod_status: string }>('GET', `${server.url}/runtime/${runtimeId}`)).pod_status === 'ready') return runtimeId;
-    await sleep(10);
-  }
-  throw new Error(`runtime ${runtimeId} not ready after ${READY_TIMEOUT_MS} ms`);
-}
-
 async function withServer<T>(agent: AgentName, mode: IsolationMode, fn: (server: RuntimeApiServer) => Promise<T>): Promise<T> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-isolation-'));
   const openhands = agent === 'openhands' ? { server: await resolveAgentServer({ toolsDir: PROJECT_TOOLS_DIR, log: (m) => console.log(m) }) } : undefined;
-  const server = await createRuntimeApiServer({ apiKey: KEY, dataDir, agent, openhands, isolation: { mode }, log: () => undefined });
+  const server = await createRuntimeApiServer({ apiKey: BENCH_KEY, dataDir, agent, openhands, isolation: { mode }, log: () => undefined });
   try {
     return await fn(server);
   } finally {
@@ -63,9 +44,9 @@ interface Figures {
 /** One start → ready, timed (each agent's first start in a server is a warm-up and not counted). */
 async function timeOneStart(agent: AgentName, mode: IsolationMode, n: number): Promise<number> {
   return withServer(agent, mode, async (server) => {
-    await startReady(server, `warm-${n}`); // the server's first start (the OpenHands one loads its imports from disk)
+    await startReady(server.url, `warm-${n}`, READY_TIMEOUT_MS); // the server's first start (the OpenHands one loads its imports from disk)
     const began = performance.now();
-    await startReady(server, `ready-${n}`);
+    await startReady(server.url, `ready-${n}`, READY_TIMEOUT_MS);
     return performance.now() - began;
   });
 }
@@ -73,7 +54,7 @@ async function timeOneStart(agent: AgentName, mode: IsolationMode, n: number): P
 /** UP_AT_ONCE runtimes up at once, then each one's whole process tree read. */
 async function memory(agent: AgentName, mode: IsolationMode, figures: Figures): Promise<void> {
   await withServer(agent, mode, async (server) => {
-    const ids = await Promise.all(Array.from({ length: UP_AT_ONCE[agent] }, (_, i) => startReady(server, `mem-${i}`)));
+    const ids = await Promise.all(Array.from({ length: UP_AT_ONCE[agent] }, (_, i) => startReady(server.url, `mem-${i}`, READY_TIMEOUT_MS).then((runtime) => runtime.runtime_id)));
     await sleep(2_000); // start-up's last work
     const trees = await Promise.all(ids.map((id) => treeMemory(server, id)));
     const mean = (pick: (t: (typeof trees)[number]) => number) => trees.reduce((a, t) => a + pick(t), 0) / trees.length;

@@ -9,47 +9,24 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Pool, request } from 'undici';
+import { Pool } from 'undici';
 import type { DriverName } from '../src/local-runtime/drivers/driver.js';
 import type { RuntimeApiServer } from '../src/local-runtime/server.js';
 import { createRuntimeApiServer } from '../src/local-runtime/server.js';
 import { treeMemory } from './support/process-memory.js';
+import { BENCH_KEY, call, startReady } from './support/runtime-calls.js';
 
-const KEY = 'bench-key';
 const RUNS = 5;
 const RUNTIMES = Number(process.env.RUNTIMES ?? 100);
 const MESSAGES = Number(process.env.MESSAGES ?? 5000);
 const SENDERS = Number(process.env.SENDERS ?? 128);
-const HEADERS = { 'x-api-key': KEY, 'content-type': 'application/json' };
 // A full GC before each memory reading, without asking the caller for --expose-gc.
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-interface Started {
-  runtime_id: string;
-  url: string;
-  session_api_key: string;
-  work_hosts: Record<string, number>;
-}
-
-async function call<T>(method: string, url: string, body?: unknown, headers: Record<string, string> = HEADERS): Promise<T> {
-  const res = await request(url, { method: method as 'GET', headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (res.statusCode >= 300) throw new Error(`${method} ${url} answered ${res.statusCode}: ${await res.body.text()}`);
-  return (await res.body.json()) as T;
-}
-
-async function startReady(base: string, sessionId: string): Promise<Started> {
-  await call('POST', `${base}/start`, { image: 'bench', session_id: sessionId });
-  for (;;) {
-    const info = await call<Started & { pod_status: string }>('GET', `${base}/sessions/${sessionId}`);
-    if (info.pod_status === 'ready') return info;
-    await sleep(10);
-  }
-}
-
 async function withServer<T>(driver: DriverName, fn: (server: RuntimeApiServer) => Promise<T>): Promise<T> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-runtime-api-'));
-  const server = await createRuntimeApiServer({ apiKey: KEY, dataDir, driver, log: () => undefined });
+  const server = await createRuntimeApiServer({ apiKey: BENCH_KEY, dataDir, driver, log: () => undefined });
   try {
     return await fn(server);
   } finally {
@@ -87,7 +64,7 @@ interface Memory {
 /** Brings RUNTIMES runtimes up at once; measures sandbox and server memory per runtime. */
 async function memory(driver: DriverName): Promise<Memory> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-runtime-api-'));
-  const server = await createRuntimeApiServer({ apiKey: KEY, dataDir, driver, log: () => undefined });
+  const server = await createRuntimeApiServer({ apiKey: BENCH_KEY, dataDir, driver, log: () => undefined });
   try {
     gc();
     const before = process.memoryUsage().rss;
@@ -152,7 +129,7 @@ async function throughput(baseUrl: string, sessionKey: string, total: number): P
 async function messageRates(): Promise<{ ingress: Throughput; direct: Throughput }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-runtime-api-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/local-runtime/main.ts'], {
-    env: { ...process.env, RUNTIME_API_PORT: '0', RUNTIME_API_KEY: KEY, DATA_DIR: dataDir, RUNTIME_DRIVER: 'process' },
+    env: { ...process.env, RUNTIME_API_PORT: '0', RUNTIME_API_KEY: BENCH_KEY, DATA_DIR: dataDir, RUNTIME_DRIVER: 'process' },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   try {
