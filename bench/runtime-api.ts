@@ -106,7 +106,7 @@ async function throughput(baseUrl: string, sessionKey: string, total: number): P
     if (res.statusCode >= 300) throw new Error(`POST ${path} answered ${res.statusCode}: ${text}`);
     return text;
   };
-  const conversation = JSON.parse(await send('/api/conversations', { agent: { llm: { model: 'none' } } })) as { id: string };
+  const conversation = JSON.parse(await send('/api/conversations', { agent: { llm: { model: 'none' } }, workspace: { kind: 'LocalWorkspace', working_dir: 'bench' } })) as { id: string };
   const message = { role: 'user', content: [{ type: 'text', text: 'echo benchmark' }], run: false };
   const latencies: number[] = [];
   let next = 0;
