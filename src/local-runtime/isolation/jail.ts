@@ -201,7 +201,8 @@ async function bind(kind: '--bind' | '--ro-bind', item: string): Promise<string[
  */
 function passable(binds: readonly string[]): string[] {
   const folders = new Set<string>();
-  for (let i = 0; i + 2 < binds.length + 1; i += 3) {
+  // Three words a mount: --bind/--ro-bind/--symlink, its source or target, its destination.
+  for (let i = 0; i + 3 <= binds.length; i += 3) {
     for (let dir = path.dirname(binds[i + 2]!); dir !== path.dirname(dir) && !inSystemFolder(dir) && dir !== '/tmp'; dir = path.dirname(dir)) folders.add(dir);
   }
   return [...folders].sort().flatMap((dir) => ['--perms', '0755', '--dir', dir]);
