@@ -45,13 +45,15 @@ export interface CodecServer {
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const ALLOWED_HEADERS = 'authorization, content-type, x-namespace';
 
+// Proto JSON leaves out an empty repeated field: a Payloads with none arrives as `{}` (the
+// CLI sends one for an event without arguments, and retries a refusal until it times out).
 const payloadsSchema = z.object({
   payloads: z.array(
     z.object({
       metadata: z.record(z.string(), z.string().base64()).nullish(),
       data: z.string().base64().nullish(),
     }),
-  ),
+  ).default([]),
 });
 type JsonPayload = z.output<typeof payloadsSchema>['payloads'][number];
 

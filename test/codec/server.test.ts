@@ -43,6 +43,14 @@ describe('codec server', () => {
     assert.deepEqual(((await decoded.json()) as { payloads: unknown[] }).payloads, [plainJson()]);
   });
 
+  test('an empty payload list, which proto JSON writes as {} (the CLI sends it), decodes to an empty list', async () => {
+    for (const path of ['/decode', '/encode']) {
+      const answer = await post(path, {}, { authorization: `Bearer ${TOKEN}` });
+      assert.equal(answer.status, 200);
+      assert.deepEqual(await answer.json(), { payloads: [] });
+    }
+  });
+
   test('401 without a token or with a wrong one, on both endpoints and both forms', async () => {
     for (const path of ['/decode', '/encode']) {
       const none = await post(path, { payloads: [] });
