@@ -26,4 +26,8 @@ export const ConversationErrorType = {
 } as const;
 
 /** The runtime went away or paused behind our back: the workflow recovers instead of retrying blindly. */
-export const RUNTIME_TROUBLE_TYPES: readonly string[] = [RUNTIME_ERROR_TYPES.RuntimePausedError, RUNTIME_ERROR_TYPES.RuntimeDisconnectedError];
+export const RUNTIME_TROUBLE_TYPES: readonly string[] = [
+  RUNTIME_ERROR_TYPES.RuntimePausedError,
+  RUNTIME_ERROR_TYPES.RuntimeDisconnectedError,
+  RUNTIME_ERROR_TYPES.RuntimeRestartedError,
+];

@@ -10,9 +10,23 @@
 // a stopped status, and otherwise every few seconds as a safety net. If the socket cannot
 // be opened or drops, polling with a short backoff takes over, so a socket is never needed
 // for correctness, only for cheapness during bursts.
+//
+// A read failure that passes may have been a restart of the agent server. Its run died
+// with it, and the real server then reports the saved "running" until something reloads
+// the conversation, so the loop would wait forever. So when reads come back, the server's
+// uptime says whether it restarted meanwhile; if it did, the turn goes back to the
+// workflow, which recovers the runtime and carries the turn on.
 import { heartbeat, sleep } from '@temporalio/activity';
 import type { AgentEvent, AgentServerClient, EventStream } from '../runtime-api/index.js';
-import { NetworkError, RequestTimeoutError, RUN_STOPPED_STATUSES, RuntimeDisconnectedError, RuntimePausedError, ServerError } from '../runtime-api/index.js';
+import {
+  NetworkError,
+  RequestTimeoutError,
+  RUN_STOPPED_STATUSES,
+  RuntimeDisconnectedError,
+  RuntimePausedError,
+  RuntimeRestartedError,
+  ServerError,
+} from '../runtime-api/index.js';
 
 export interface TurnOutcome {
   readonly executionStatus: string;
@@ -38,11 +52,14 @@ export async function followTurn(
   const watcher = openStream ? watchStream(openStream) : undefined;
   let lastSignOfLife = startedAt;
   let failingSince: number | undefined;
+  let lastReadAt = startedAt;
   try {
     for (let delay: number = POLL_MS.first; ; delay = Math.min(delay * 1.5, POLL_MS.max)) {
       try {
         const status = (await client.getConversation(id, { signal })).execution_status;
+        if (failingSince !== undefined) await throwIfRestarted(client, lastReadAt, signal);
         failingSince = undefined;
+        lastReadAt = Date.now();
         if (status === 'running') lastSignOfLife = Date.now();
         if ((RUN_STOPPED_STATUSES as readonly string[]).includes(status) && (await agentReacted(client, id, since, signal))) {
           return { executionStatus: status, durationMs: Date.now() - startedAt };
@@ -61,6 +78,25 @@ export async function followTurn(
     }
   } finally {
     watcher?.close();
+  }
+}
+
+/** Throws RuntimeRestartedError when the server has been up for less time than since `lastReadAt`. */
+async function throwIfRestarted(client: AgentServerClient, lastReadAt: number, signal: AbortSignal): Promise<void> {
+  let uptimeMs: number;
+  try {
+    // Whole seconds on the real server: one more second keeps a server that was up all along from looking new.
+    uptimeMs = ((await client.serverInfo({ signal })).uptime + 1) * 1000;
+  } catch (error) {
+    // The conversation was just read, so a 404 here means a server without /server_info: no way to tell.
+    if (error instanceof RuntimeDisconnectedError && error.status === 404) return;
+    throw error;
+  }
+  const outOfReachMs = Date.now() - lastReadAt;
+  if (uptimeMs < outOfReachMs) {
+    throw new RuntimeRestartedError(`the agent server restarted during the turn (up ${Math.round(uptimeMs / 1000)} s, out of reach ${Math.round(outOfReachMs / 1000)} s); its run was lost`, {
+      label: 'agent.serverInfo',
+    });
   }
 }
 

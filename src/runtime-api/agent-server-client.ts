@@ -13,6 +13,7 @@ import {
   eventPageSchema,
   eventSearchQuerySchema,
   healthResponseSchema,
+  serverInfoResponseSchema,
   sendMessageRequestSchema,
   startConversationRequestSchema,
   successResponseSchema,
@@ -85,6 +86,10 @@ export class AgentServerClient {
 
   async health(options?: CallOptions): Promise<z.infer<typeof healthResponseSchema>> {
     return this.#http.json({ label: 'agent.health', method: 'GET', path: path`/health`, schema: healthResponseSchema, signal: options?.signal });
+  }
+
+  async serverInfo(options?: CallOptions): Promise<z.infer<typeof serverInfoResponseSchema>> {
+    return this.#http.json({ label: 'agent.serverInfo', method: 'GET', path: path`/server_info`, schema: serverInfoResponseSchema, signal: options?.signal });
   }
 
   /** Idempotent when `conversation_id` is set: 201 created, 200 already there. */

@@ -102,3 +102,5 @@ export const eventCountQuerySchema = eventSearchQuerySchema.pick({ kind: true, s
 export type EventCountQuery = z.input<typeof eventCountQuerySchema>;
 
 export const healthResponseSchema = z.object({ status: z.string() }).passthrough();
+/** GET /server_info: how long the server process has been up, in seconds. */
+export const serverInfoResponseSchema = z.object({ uptime: z.number() }).passthrough();

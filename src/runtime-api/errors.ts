@@ -52,6 +52,16 @@ export class RuntimeDisconnectedError extends RuntimeHttpError {
   readonly retryable = true;
 }
 
+/**
+ * The agent server restarted while a turn was followed (it answered again, but has been up
+ * for less time than it was out of reach). Its run died with it, and the real server
+ * reports the saved status ("running") until the conversation is reloaded, so waiting
+ * would wait forever: the workflow recovers the runtime and carries the turn on.
+ */
+export class RuntimeRestartedError extends RuntimeHttpError {
+  readonly retryable = false;
+}
+
 /** 429: wait `retryAfterMs` (from Retry-After) when the server said how long. */
 export class RateLimitedError extends RuntimeHttpError {
   readonly retryable = true;
@@ -95,6 +105,7 @@ export const RUNTIME_ERROR_TYPES = {
   UnauthorizedError: 'UnauthorizedError',
   RuntimePausedError: 'RuntimePausedError',
   RuntimeDisconnectedError: 'RuntimeDisconnectedError',
+  RuntimeRestartedError: 'RuntimeRestartedError',
   RateLimitedError: 'RateLimitedError',
   InvalidResponseError: 'InvalidResponseError',
   RequestTimeoutError: 'RequestTimeoutError',
