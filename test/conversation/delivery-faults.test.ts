@@ -126,6 +126,9 @@ for (const { name, make } of AGENT_VARIANTS) {
       // A shell agent forgets everything and gets the message again (recorded); the real
       // server keeps the conversation on disk, so it must not get it twice.
       const done = await waitForInfo(conversations, id, (i) => i.lastTurn?.messageId === 'slow' && i.queued === 0, TURN_WAIT_MS + 60_000);
+      // Noticed either way: reads failing past their budget, or (a quicker restart) the server's uptime.
+      console.log(`[figure] ${name}: sandbox SIGKILL mid-turn noticed as ${done.lastError?.type}: ${done.lastError?.message}`);
+      assert.match(done.lastError?.type ?? '', /RuntimeRestartedError|RuntimeDisconnectedError|NetworkError|NotFoundError/);
       assert.equal(done.status, 'RUNNING');
       assert.equal(done.redelivered, variant.keepsConversationsAcrossRestart ? 0 : 1);
       if (done.redelivered) assert.match(done.notice ?? '', /message slow was delivered again/);
