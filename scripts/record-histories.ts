@@ -104,7 +104,7 @@ const scenarios: Record<string, { server?: object; policy?: object; admission?: 
   // A's next message waits for a slot and evicts B; both close. Records A, B and the user's admission workflow.
   admission: {
     admission: { defaults: { limit: 1, policy: 'evict' } },
-    run: async ({ conversations }, id) => {
+    run: async ({ conversations, temporal }, id) => {
       const other = `${id}-b`;
       await conversations.start({ conversationId: id, userId: 'replay', message: { text: 'echo a', messageId: 'm1' } });
       await waitForInfo(conversations, id, (i) => i.lastTurn?.messageId === 'm1' && i.queued === 0);
@@ -116,7 +116,7 @@ const scenarios: Record<string, { server?: object; policy?: object; admission?: 
         await conversations.close(conversation, 'recorded');
         await conversations.result(conversation);
       }
-      return [other, admissionWorkflowId('replay')];
+      return [other, admissionWorkflowId(temporal.taskQueue, 'replay')];
     },
   },
   // Cancellation tears the runtime down.

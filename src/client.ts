@@ -210,7 +210,7 @@ export class ConversationClient {
 
   /** A user's limit, the slots held and the queue; undefined when the user has no admission workflow (never limited). */
   async userAdmission(userId: string): Promise<UserAdmissionStatus | undefined> {
-    const workflowId = admissionWorkflowId(validateUserId(userId));
+    const workflowId = admissionWorkflowId(this.#options.taskQueue, validateUserId(userId));
     try {
       return await this.temporal.workflow.getHandle(workflowId).query(admissionStatusQuery);
     } catch (error) {

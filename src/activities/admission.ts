@@ -44,20 +44,24 @@ export function admissionActivities(deps: ActivityDeps) {
     async requestSlot(input: { userId: string; claim: SlotClaim; purpose: SlotRequest['purpose'] }): Promise<SlotAnswer> {
       const settings = admissionSettingsFor(deps.admission, input.userId);
       if (settings.limit === 0) return { kind: 'unlimited' };
+      const { taskQueue } = activityInfo();
+      const workflowId = admissionWorkflowId(taskQueue, input.userId);
       const startWorkflowOperation = new WithStartWorkflowOperation<typeof userAdmissionWorkflow>('userAdmissionWorkflow', {
-        workflowId: admissionWorkflowId(input.userId),
-        taskQueue: activityInfo().taskQueue,
+        workflowId,
+        taskQueue,
         args: [{ userId: input.userId, settings }],
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         staticSummary: `admission of user ${input.userId}`,
       });
       try {
-        return await getClient().workflow.executeUpdateWithStart(requestSlotUpdate, {
+        const answer = await getClient().workflow.executeUpdateWithStart(requestSlotUpdate, {
           args: [{ ...input.claim, purpose: input.purpose, settings }],
           updateId: claimKey(input.claim),
           startWorkflowOperation,
         });
+        // The conversation signals this workflow when it gives the slot back: it keeps the ID it was answered from.
+        return answer.kind === 'unlimited' ? answer : { ...answer, admissionWorkflowId: workflowId };
       } catch (error) {
         const failure = error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure ? error.cause : undefined;
         if (failure?.type === ConversationErrorType.LimitReached) {

@@ -63,6 +63,8 @@ export interface SlotHolding {
   /** The request's number at the admission workflow, in order of arrival. */
   seq?: number;
   grant?: number;
+  /** Which admission workflow answered (absent in runs from before it named the task queue). */
+  admissionWorkflowId?: string;
   requestedAt?: number;
   /** Asked to pause at its next quiet point to make room for another conversation. */
   evict: boolean;

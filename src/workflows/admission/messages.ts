@@ -1,6 +1,6 @@
 // Every message between a conversation and its user's admission workflow, with the
 // input types both sides share. One user's slots have one owner: the admission workflow
-// whose ID `admissionWorkflowId` derives from the user ID.
+// whose ID `admissionWorkflowId` derives from the user ID and the task queue.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export type AdmissionPolicy = 'evict' | 'queue' | 'reject';
@@ -15,7 +15,15 @@ export interface AdmissionSettings {
 /** The reason an evicted conversation records, as the seed names it (without its `AGENT_ERROR$` prefix). */
 export const TOO_MANY_CONVERSATIONS = 'TOO_MANY_CONVERSATIONS';
 
-export const admissionWorkflowId = (userId: string) => `admission-user-${userId}`;
+/**
+ * One admission workflow per user and deployment. A deployment is a task queue with the
+ * workers and the Runtime API behind it: the slots are that Runtime API's runtimes, and
+ * only those workers can pause them. It also keeps one deployment's starts from waiting on
+ * an admission workflow that another one started on a task queue nobody here polls.
+ */
+export const admissionWorkflowId = (taskQueue: string, userId: string) => `admission-user-${userId}-on-${taskQueue}`;
+/** The ID before it named the task queue: runs that got their slot then still signal it. */
+export const legacyAdmissionWorkflowId = (userId: string) => `admission-user-${userId}`;
 
 /**
  * One request for a slot. `chain` is the conversation's first run ID (stable across
@@ -40,8 +48,8 @@ export interface SlotRequest extends SlotClaim {
  * follows. `seq` numbers the requests in the order they arrived, `grant` the grants in theirs.
  */
 export type SlotAnswer =
-  | { readonly kind: 'granted'; readonly grant: number; readonly seq: number }
-  | { readonly kind: 'waiting'; readonly position: number; readonly policy: AdmissionPolicy; readonly seq: number }
+  | { readonly kind: 'granted'; readonly grant: number; readonly seq: number; readonly admissionWorkflowId?: string }
+  | { readonly kind: 'waiting'; readonly position: number; readonly policy: AdmissionPolicy; readonly seq: number; readonly admissionWorkflowId?: string }
   | { readonly kind: 'unlimited' };
 
 export interface SlotGrant {

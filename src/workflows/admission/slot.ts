@@ -6,7 +6,7 @@ import { ApplicationFailure, condition, getExternalWorkflowHandle, log, patched,
 import type { ConversationActivities } from '../../activities/index.js';
 import { ConversationErrorType } from '../../failure-types.js';
 import type { ConversationState, SlotHolding } from '../state.js';
-import { admissionWorkflowId, conversationQuietSignal, evictSignal, notifyWhenQuietSignal, releaseSlotSignal, slotGrantedSignal } from './messages.js';
+import { conversationQuietSignal, legacyAdmissionWorkflowId, evictSignal, notifyWhenQuietSignal, releaseSlotSignal, slotGrantedSignal } from './messages.js';
 import type { SlotClaim, SlotRequest } from './messages.js';
 
 /** The patch that brought admission in; see `initialHolding`. */
@@ -71,7 +71,7 @@ export async function acquireSlot(state: ConversationState, purpose: SlotRequest
     }
     throw error;
   }
-  if (answer.kind !== 'unlimited') holding.seq = answer.seq;
+  if (answer.kind !== 'unlimited') Object.assign(holding, { seq: answer.seq, admissionWorkflowId: answer.admissionWorkflowId });
   // A grant signal (its handler runs during the await) can overtake the answer that said "wait".
   if ((holding.phase as SlotHolding['phase']) === 'held') return true;
   if (answer.kind === 'unlimited') holding.phase = 'unlimited';
@@ -117,7 +117,7 @@ function claimOf(state: ConversationState, holding: SlotHolding): SlotClaim {
 
 async function tellAdmission(state: ConversationState, signal: typeof releaseSlotSignal, claim: SlotClaim): Promise<void> {
   try {
-    await getExternalWorkflowHandle(admissionWorkflowId(state.userId)).signal(signal, claim);
+    await getExternalWorkflowHandle(state.admission?.admissionWorkflowId ?? legacyAdmissionWorkflowId(state.userId)).signal(signal, claim);
   } catch (error) {
     // Its admission workflow does not run (never started, or ended): no slot to give back there.
     log.warn('could not reach the admission workflow', { userId: state.userId, error: String(error) });
