@@ -48,6 +48,11 @@ describe('AgentServerClient requests', () => {
     assert.deepEqual(await client.health(), { status: 'ok' });
   });
 
+  test('serverInfo returns the uptime (seconds), other fields kept', async () => {
+    server.script('GET', `${PREFIX}/server_info`, { body: { uptime: 12, idle_time: 3 } });
+    assert.deepEqual(await client.serverInfo(), { uptime: 12, idle_time: 3 });
+  });
+
   test('createConversation: 201 → created, 200 → existing; body is the request as JSON', async () => {
     const request = {
       agent: { llm: { model: 'm', api_key: 'k' } },
