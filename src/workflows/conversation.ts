@@ -3,7 +3,7 @@
 // provisions the runtime, delivers queued messages in order, follows each turn, pauses
 // the runtime when idle and archives it after retention, and continues as new at quiet
 // points to keep history small.
-import { ApplicationFailure, ContinueAsNew, allHandlersFinished, condition, continueAsNew, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, ContinueAsNew, allHandlersFinished, condition, continueAsNew, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { ConversationErrorType } from '../failure-types.js';
 import { activitiesFor } from './activities.js';
 import type { WorkflowActivities } from './activities.js';
@@ -59,12 +59,21 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   return { info: toInfo(state), undelivered: state.queue.length };
 }
 
+/**
+ * A sender waiting for its turn (`waitFor: 'turn'`) is a handler that finishes only once the
+ * loop has delivered its message. Waiting for every handler before continuing as new then
+ * waited forever (seen: a conversation holding two messages it never delivered). Since this
+ * patch the loop continues as new at the first point where no handler runs, and serves
+ * meanwhile; runs recorded before it replay the old way.
+ */
+const CONTINUE_AS_NEW_BESIDE_WAITING_SENDERS = 'continue-as-new-beside-waiting-senders';
+
 /** Runs until the conversation is closed or archived; may continue as new instead. */
 async function serve(state: ConversationState, acts: WorkflowActivities): Promise<void> {
   const recoveries = { count: 0 };
   for (;;) {
     if (state.requested.close) return closeConversation(state, acts);
-    if (workflowInfo().continueAsNewSuggested) {
+    if (workflowInfo().continueAsNewSuggested && (allHandlersFinished() || !patched(CONTINUE_AS_NEW_BESIDE_WAITING_SENDERS))) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof conversationWorkflow>({ conversationId: state.conversationId, userId: state.userId, state });
     }

@@ -8,6 +8,7 @@ import { projectSearchAttributes } from '../../src/workflows/search-attributes.j
 import { agentReplies, startConversationStack, userMessages, waitForInfo } from '../support/conversations.js';
 import type { ConversationStack } from '../support/conversations.js';
 import { uniqueId } from '../support/temporal.js';
+import { admissionWorkflowId } from '../../src/workflows/admission/messages.js';
 
 describe('continue-as-new under a low history threshold', () => {
   let server: RunningDevServer;
@@ -20,7 +21,7 @@ describe('continue-as-new under a low history threshold', () => {
       searchAttributes: projectSearchAttributes,
       dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 },
     });
-    stack = await startConversationStack({ address: server.address, policy: { idleDelayMs: 60_000 } });
+    stack = await startConversationStack({ address: server.address, policy: { idleDelayMs: 60_000 }, admission: { defaults: { limit: 1, policy: 'queue' } } });
   });
   after(async () => {
     await stack?.close();
@@ -65,5 +66,47 @@ describe('continue-as-new under a low history threshold', () => {
     assert.equal((await userMessages(conversations, id)).length, total, 'each message was delivered exactly once');
     await conversations.close(id);
     await conversations.result(id);
+  });
+
+  test('a user\'s admission workflow continues as new, carrying its holder, its queue and its counts', async () => {
+    const { conversations, temporal } = stack;
+    const userId = uniqueId('many');
+    const runIds = new Set<string>();
+    const admission = () => temporal.client.workflow.getHandle(admissionWorkflowId(temporal.taskQueue, userId));
+    // One conversation after another, each taking and giving back the only slot: more than
+    // 40 events of the admission workflow's history, so it continues as new several times.
+    const rounds = 8;
+    for (let k = 0; k < rounds; k++) {
+      const id = uniqueId(`many-${k}`);
+      await conversations.start({ conversationId: id, userId, message: { text: `echo ${k}`, messageId: 'm1' } });
+      await waitForInfo(conversations, id, (i) => i.lastTurn?.messageId === 'm1' && i.queued === 0);
+      runIds.add((await admission().describe()).runId);
+      await conversations.close(id);
+      await conversations.result(id);
+    }
+    // A holder and a waiter, then more history while the waiter waits.
+    const holder = uniqueId('many-holder');
+    const waiter = uniqueId('many-waiter');
+    await conversations.start({ conversationId: holder, userId, message: { text: 'echo holder', messageId: 'm1' } });
+    const queued = await conversations.start({ conversationId: waiter, userId, message: { text: 'echo waiter', messageId: 'm1' } });
+    assert.equal(queued.admission?.state, 'waiting');
+    // Senders that wait for their turn while the threshold is passed (they once blocked the handover for good).
+    for (let k = 2; k <= 12; k++) {
+      const sent = await conversations.send(holder, { text: `echo holder-${k}`, messageId: `m${k}`, waitFor: 'turn' });
+      assert.equal(sent?.outcome?.result, 'answered');
+    }
+    runIds.add((await admission().describe()).runId);
+    assert.ok(runIds.size >= 3, `the admission workflow continued as new (${runIds.size} runs seen)`);
+
+    const status = await conversations.userAdmission(userId);
+    assert.deepEqual(status?.held.map((h) => h.conversationId), [holder], 'the holder kept its slot across runs');
+    assert.deepEqual(status?.queue.map((w) => w.conversationId), [waiter], 'the waiter kept its place');
+    assert.equal(status?.granted, rounds + 1);
+    await conversations.close(holder);
+    await waitForInfo(conversations, waiter, (i) => i.lastTurn?.messageId === 'm1' && i.queued === 0, 60_000);
+    await conversations.close(waiter);
+    await conversations.result(waiter);
+    const end = await conversations.userAdmission(userId);
+    assert.deepEqual({ held: end?.held, queue: end?.queue, granted: end?.granted }, { held: [], queue: [], granted: rounds + 2 });
   });
 });
