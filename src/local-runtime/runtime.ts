@@ -178,9 +178,20 @@ export class LocalRuntime {
     }
   }
 
+  /**
+   * GET /alive answers anyone, so it cannot tell our server from another on the same port:
+   * a real agent server takes seconds to bind the free port it was given, and meanwhile a
+   * restarting neighbour can take that port (seen under load: requests with this runtime's
+   * key reached another runtime's server and got 401). So a call that needs this runtime's
+   * session key must pass too.
+   */
   async #alive(): Promise<boolean> {
+    return (await this.#answers('/alive')) && (await this.#answers('/api/conversations/count', { 'x-session-api-key': this.init.sessionApiKey }));
+  }
+
+  async #answers(path: string, headers?: Record<string, string>): Promise<boolean> {
     try {
-      const res = await this.#pool!.request({ method: 'GET', path: '/alive', headersTimeout: ALIVE_TIMEOUT_MS, bodyTimeout: ALIVE_TIMEOUT_MS });
+      const res = await this.#pool!.request({ method: 'GET', path, headers, headersTimeout: ALIVE_TIMEOUT_MS, bodyTimeout: ALIVE_TIMEOUT_MS });
       await res.body.dump();
       return res.statusCode === 200;
     } catch {

@@ -121,4 +121,5 @@ export const NON_RETRYABLE_ERROR_TYPES: string[] = [
   RUNTIME_ERROR_TYPES.UnauthorizedError,
   RUNTIME_ERROR_TYPES.InvalidResponseError,
   RUNTIME_ERROR_TYPES.BadRequestError,
+  RUNTIME_ERROR_TYPES.RuntimeRestartedError,
 ];

@@ -14,6 +14,7 @@ import {
   RequestTimeoutError,
   RuntimeApiClient,
   RuntimeDisconnectedError,
+  RuntimeRestartedError,
   RuntimePausedError,
   ServerError,
   UnauthorizedError,
@@ -113,6 +114,7 @@ describe('error family', () => {
     UnauthorizedError,
     RuntimePausedError,
     RuntimeDisconnectedError,
+    RuntimeRestartedError,
     RateLimitedError,
     InvalidResponseError,
     RequestTimeoutError,
@@ -133,7 +135,7 @@ describe('error family', () => {
   test('NON_RETRYABLE_ERROR_TYPES lists exactly the non-retryable classes', () => {
     const nonRetryable = classes.filter((type) => !new type('m', { label: 'x' }, undefined).retryable).map((type) => type.name);
     assert.deepEqual([...NON_RETRYABLE_ERROR_TYPES].sort(), nonRetryable.sort());
-    assert.deepEqual(nonRetryable.sort(), ['BadRequestError', 'InvalidResponseError', 'NotFoundError', 'UnauthorizedError']);
+    assert.deepEqual(nonRetryable.sort(), ['BadRequestError', 'InvalidResponseError', 'NotFoundError', 'RuntimeRestartedError', 'UnauthorizedError']);
   });
 
   test('parseRetryAfter reads seconds and HTTP dates, ignores garbage', () => {
