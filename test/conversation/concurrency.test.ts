@@ -12,8 +12,9 @@ import { agentWorkspace, sessionDir, sessionRuntimes, survivorsIn } from './supp
 describe('concurrent starts, messages during provisioning, duplicates', () => {
   let stack: ConversationStack;
   before(async () => {
-    // Slow sandbox starts keep each conversation in STARTING long enough to race against it.
-    stack = await startConversationStack({ server: { faults: { startDelayMs: 1_500 } } });
+    // Slow sandbox starts keep each conversation in STARTING long enough to race against it:
+    // five sends and a query must fit, on a loaded machine too (1.5 s did not, at load 20).
+    stack = await startConversationStack({ server: { faults: { startDelayMs: 10_000 } } });
   });
   after(async () => {
     await stack.close();
