@@ -23,7 +23,7 @@ describe('per-user admission across deployments (task queues) in one namespace',
     stacks.push(first);
     const old = uniqueId('dep-old');
     await first.conversations.start({ conversationId: old, userId, message: { text: 'echo on-first', messageId: 'm1' } });
-    await waitForInfo(first.conversations, old, (i) => i.lastTurn?.messageId === 'm1');
+    await waitForInfo(first.conversations, old, (i) => i.lastTurn?.messageId === 'm1', 120_000);
     // The first deployment goes away (workers and Runtime API) with its slot still held: nobody polls its task queue now.
     await first.close();
     stacks.splice(stacks.indexOf(first), 1);
@@ -34,7 +34,7 @@ describe('per-user admission across deployments (task queues) in one namespace',
     const id = uniqueId('dep-new');
     const started = await second.conversations.start({ conversationId: id, userId, message: { text: 'echo on-second', messageId: 'm1' } });
     assert.equal(started.admission?.state, 'held', 'its own limit of 1 is free on this deployment');
-    const done = await waitForInfo(second.conversations, id, (i) => i.lastTurn?.messageId === 'm1' && i.queued === 0);
+    const done = await waitForInfo(second.conversations, id, (i) => i.lastTurn?.messageId === 'm1' && i.queued === 0, 120_000);
     assert.equal(done.status, 'RUNNING');
 
     const status = await second.conversations.userAdmission(userId);
