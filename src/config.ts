@@ -159,6 +159,7 @@ export const configSchema = z.object({
   HTTP_CONNECTIONS: count(0, 0, 100_000, 'connections per origin for HTTP clients; 0 = unbounded'),
   CONVERSATION_IDLE_DELAY: duration('20m', 'pause a conversation\'s runtime after this long without activity'),
   CONVERSATION_RETENTION: duration('7d', 'stop (archive) a paused conversation\'s runtime after this long'),
+  SHARED_RUNTIME_IDLE_DELAY: duration('5m', 'stop a shared runtime after it has had no conversation for this long'),
   CONVERSATION_CLOSE_POLICY: z.enum(['stop', 'pause']).default('stop').describe('what close does to the runtime: stop | pause (default stop)'),
   // Capped so that the largest message, with its envelope, still fits the 1 MiB body a runtime accepts (see validation.ts).
   MESSAGE_MAX_BYTES: count(

@@ -7,7 +7,8 @@ import { RuntimeApiClient, createAgentServerDispatcher } from '../runtime-api/in
 import { DEFAULT_AGENT_TOOLS, startConversationRequest } from './agent-config.js';
 import type { AgentSettings } from './agent-config.js';
 import type { ActivityDeps } from './deps.js';
-import { NO_ADMISSION_LIMIT, createActivities } from './index.js';
+import type { SharedRuntimeSettings } from '../workflows/shared-runtime/messages.js';
+import { NO_ADMISSION_LIMIT, SHARED_RUNTIME_DEFAULTS, createActivities } from './index.js';
 import type { AdmissionConfig } from './index.js';
 import { SessionKeyCache } from './session-keys.js';
 
@@ -28,6 +29,8 @@ export interface ActivitySettings {
   readonly agent?: Partial<AgentSettings>;
   /** Per-user admission. @default no limit (NO_ADMISSION_LIMIT) */
   readonly admission?: AdmissionConfig;
+  /** Owners of shared runtimes. @default SHARED_RUNTIME_DEFAULTS (idle 5 min, init 180 s) */
+  readonly sharedRuntime?: Partial<SharedRuntimeSettings>;
 }
 
 /** The settings configuration gives, for the Runtime API at `endpoint`. */
@@ -42,6 +45,7 @@ export function activitySettingsFrom(config: Config, endpoint: { url: string; ap
     runtimeEnvironment: config.RUNTIME_ENVIRONMENT,
     agent: agentSettingsFrom(config),
     admission: admissionFrom(config),
+    sharedRuntime: { idleDelayMs: config.SHARED_RUNTIME_IDLE_DELAY, initTimeoutMs: config.RUNTIME_INIT_TIMEOUT },
   };
 }
 
@@ -62,6 +66,7 @@ export function buildActivities(settings: ActivitySettings) {
     runtimeImage: settings.runtimeImage ?? 'local/agent-server:latest',
     runtimeEnvironment: settings.runtimeEnvironment ?? {},
     admission: settings.admission ?? NO_ADMISSION_LIMIT,
+    sharedRuntime: { ...SHARED_RUNTIME_DEFAULTS, ...settings.sharedRuntime },
     startRequest: (_sessionId, agentConversationId) => startConversationRequest(agent, agentConversationId),
   };
   return {

@@ -1,0 +1,62 @@
+// Activities of shared runtimes. `attachSharedRuntime` asks the runtime's owner workflow
+// for the runtime by update-with-start, so the first conversation also starts the owner;
+// attaching is idempotent (the owner keeps a set of conversation IDs), so a retry after
+// a worker died mid-call changes nothing. `pickSharedRuntime` chooses the least loaded
+// runtime of a pool by asking each owner how many conversations it has.
+import { activityInfo, getClient, log } from '@temporalio/activity';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { attachUpdate, poolMembers, sharedRuntimeStatusQuery, sharedRuntimeWorkflowId } from '../workflows/shared-runtime/messages.js';
+import type { AttachRequest, SharedRuntimeBinding, SharedRuntimeRef, SharedRuntimeSettings } from '../workflows/shared-runtime/messages.js';
+import type { sharedRuntimeWorkflow } from '../workflows/shared-runtime/workflow.js';
+
+export const SHARED_RUNTIME_DEFAULTS: SharedRuntimeSettings = { idleDelayMs: 5 * 60_000, initTimeoutMs: 180_000 };
+
+export function sharedRuntimeActivities(deps: { readonly sharedRuntime: SharedRuntimeSettings }) {
+  return {
+    async attachSharedRuntime(input: AttachRequest & { member: string }): Promise<SharedRuntimeRef> {
+      const { taskQueue } = activityInfo();
+      const startWorkflowOperation = new WithStartWorkflowOperation<typeof sharedRuntimeWorkflow>('sharedRuntimeWorkflow', {
+        workflowId: sharedRuntimeWorkflowId(taskQueue, input.member),
+        taskQueue,
+        args: [{ name: input.member, settings: deps.sharedRuntime }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        staticSummary: `shared runtime ${input.member}`,
+      });
+      try {
+        return await getClient().workflow.executeUpdateWithStart(attachUpdate, {
+          args: [{ conversationId: input.conversationId, lostRuntimeId: input.lostRuntimeId }],
+          startWorkflowOperation,
+        });
+      } catch (error) {
+        // The owner could not provision: say so plainly and do not retry here (the conversation decides).
+        if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+          throw ApplicationFailure.create({ type: error.cause.type ?? 'SharedRuntimeUnavailableError', message: error.cause.message, nonRetryable: true });
+        }
+        throw error;
+      }
+    },
+
+    /** The pool member with the fewest conversations (the first on a tie); an owner not running counts as empty. */
+    async pickSharedRuntime(input: { binding: SharedRuntimeBinding }): Promise<{ member: string }> {
+      const { taskQueue } = activityInfo();
+      const members = poolMembers(input.binding);
+      if (members.length === 1) return { member: members[0] as string };
+      const loads = await Promise.all(members.map((member) => load(taskQueue, member)));
+      const least = loads.indexOf(Math.min(...loads));
+      return { member: members[least] as string };
+    },
+  };
+}
+
+async function load(taskQueue: string, member: string): Promise<number> {
+  try {
+    return (await getClient().workflow.getHandle(sharedRuntimeWorkflowId(taskQueue, member)).query(sharedRuntimeStatusQuery)).users;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return 0;
+    // An owner that just ended (a closed run cannot be queried by a worker) is as good as empty.
+    log.info('could not read a shared runtime owner; counting it empty', { member, error: String(error) });
+    return 0;
+  }
+}

@@ -1,0 +1,85 @@
+// Every message between a conversation and the entity workflow that owns a shared
+// runtime, with the types both sides share. One shared runtime has one owner: the
+// workflow whose ID `sharedRuntimeWorkflowId` derives from its name and the task queue
+// (the task queue names the deployment, whose Runtime API holds the runtime).
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { InvalidInputError } from '../validation.js';
+
+/** How a conversation is bound to a shared runtime: the pool's name and how many runtimes it has. */
+export interface SharedRuntimeBinding {
+  readonly shared: string;
+  /** Runtimes in the pool; a conversation goes to the least loaded one. @default 1 */
+  readonly runtimes?: number;
+}
+
+export const MAX_POOL_RUNTIMES = 64;
+
+/** The members of a pool: the pool's own name for a pool of one, else `<pool>-<i>`. */
+export function poolMembers(binding: SharedRuntimeBinding): string[] {
+  const size = binding.runtimes ?? 1;
+  return size <= 1 ? [binding.shared] : Array.from({ length: size }, (_, i) => `${binding.shared}-${i}`);
+}
+
+export const sharedRuntimeWorkflowId = (taskQueue: string, member: string) => `shared-runtime-${member}-on-${taskQueue}`;
+/** The Runtime API session of a shared runtime: never a conversation ID, so no conversation adopts it as its own. */
+export const sharedSessionId = (member: string) => `shared-runtime-${member}`;
+
+/** What the owner is told by the workers that start it. */
+export interface SharedRuntimeSettings {
+  /** Stop the runtime after it has had no conversation for this long. */
+  readonly idleDelayMs: number;
+  readonly initTimeoutMs: number;
+}
+
+export interface AttachRequest {
+  readonly conversationId: string;
+  /**
+   * The runtime the conversation could no longer reach. Only the first report of a runtime
+   * makes the owner look at it (and replace it if it is gone); later reports of the same
+   * runtime get the replacement, so a lost runtime is replaced once for all its conversations.
+   */
+  readonly lostRuntimeId?: string;
+}
+
+/** Where the conversation's agent conversation lives; no key (activities look it up by session). */
+export interface SharedRuntimeRef {
+  readonly sessionId: string;
+  readonly runtimeId: string;
+  readonly url: string;
+  /** Counts the runtimes this owner has provisioned. */
+  readonly generation: number;
+}
+
+export interface DetachRequest {
+  readonly conversationId: string;
+}
+
+export interface SharedRuntimeStatus {
+  readonly name: string;
+  readonly sessionId: string;
+  readonly runtimeState: 'none' | 'starting' | 'running' | 'stopped' | 'error';
+  readonly runtimeId?: string;
+  readonly users: number;
+  readonly attached: number;
+  readonly detached: number;
+  readonly replaced: number;
+  readonly lastError?: string;
+}
+
+export const attachUpdate = defineUpdate<SharedRuntimeRef, [AttachRequest]>('attach');
+export const detachSignal = defineSignal<[DetachRequest]>('detach');
+export const sharedRuntimeStatusQuery = defineQuery<SharedRuntimeStatus>('sharedRuntimeStatus');
+
+const POOL_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Plain rules (this file runs in the workflow sandbox too); throws InvalidInputError naming the field. */
+export function validateSharedRuntimeBinding(binding: unknown): SharedRuntimeBinding {
+  const { shared, runtimes } = (binding ?? {}) as { shared?: unknown; runtimes?: unknown };
+  if (typeof shared !== 'string' || !POOL_NAME_PATTERN.test(shared)) {
+    throw new InvalidInputError('runtime.shared', `invalid shared runtime name ${JSON.stringify(shared)}: use 1-64 characters of letters, digits, '.', '_' or '-'`);
+  }
+  if (runtimes !== undefined && (!Number.isInteger(runtimes) || (runtimes as number) < 1 || (runtimes as number) > MAX_POOL_RUNTIMES)) {
+    throw new InvalidInputError('runtime.runtimes', `invalid number of shared runtimes ${JSON.stringify(runtimes)}: use a whole number from 1 to ${MAX_POOL_RUNTIMES}`);
+  }
+  return { shared, ...(runtimes !== undefined && { runtimes: runtimes as number }) };
+}
