@@ -1,6 +1,7 @@
 // What the activities are built from: injected clients and settings, so tests and the
 // worker wire real servers in one place and nothing is created at import time.
 import type { Dispatcher } from 'undici';
+import type { BatchStore } from '../batch/store.js';
 import type { RuntimeApiClient, StartConversationRequest } from '../runtime-api/index.js';
 import type { AdmissionConfig } from './admission.js';
 import type { SessionKeyCache } from './session-keys.js';
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   readonly admission: AdmissionConfig;
   /** What the owner of a shared runtime is started with (idle delay before its runtime stops, init timeout). */
   readonly sharedRuntime: SharedRuntimeSettings;
+  /** Where batches keep their prompts and results. */
+  readonly batchStore: BatchStore;
   /** The agent conversation to create in a runtime; secrets are resolved here, in the worker, never in history. */
   startRequest(sessionId: string, agentConversationId: string): Promise<StartConversationRequest>;
 }

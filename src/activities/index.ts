@@ -1,6 +1,7 @@
 // The worker's activities, built from injected clients. Workflows see only the type.
 import { admissionActivities } from './admission.js';
 import { agentActivities } from './agent.js';
+import { batchActivities } from './batch.js';
 import type { ActivityDeps } from './deps.js';
 import { translated } from './failures.js';
 import { withHeartbeats } from './heartbeats.js';
@@ -8,7 +9,7 @@ import { runtimeActivities } from './runtime.js';
 import { sharedRuntimeActivities } from './shared-runtime.js';
 
 export function createActivities(deps: ActivityDeps) {
-  const all = { ...runtimeActivities(deps), ...agentActivities(deps), ...admissionActivities(deps), ...sharedRuntimeActivities(deps) };
+  const all = { ...runtimeActivities(deps), ...agentActivities(deps), ...admissionActivities(deps), ...sharedRuntimeActivities(deps), ...batchActivities(deps) };
   return Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, withHeartbeats(translated(fn as (...args: unknown[]) => Promise<unknown>))])) as typeof all;
 }
 

@@ -14,12 +14,12 @@ export const SHARED_RUNTIME_DEFAULTS: SharedRuntimeSettings = { idleDelayMs: 5 *
 
 export function sharedRuntimeActivities(deps: { readonly sharedRuntime: SharedRuntimeSettings }) {
   return {
-    async attachSharedRuntime(input: AttachRequest & { member: string }): Promise<SharedRuntimeRef> {
+    async attachSharedRuntime(input: AttachRequest & { member: string; maxConcurrentRuns?: number }): Promise<SharedRuntimeRef> {
       const { taskQueue } = activityInfo();
       const startWorkflowOperation = new WithStartWorkflowOperation<typeof sharedRuntimeWorkflow>('sharedRuntimeWorkflow', {
         workflowId: sharedRuntimeWorkflowId(taskQueue, input.member),
         taskQueue,
-        args: [{ name: input.member, settings: deps.sharedRuntime }],
+        args: [{ name: input.member, settings: settingsFor(deps.sharedRuntime, input.maxConcurrentRuns) }],
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         staticSummary: `shared runtime ${input.member}`,
@@ -48,6 +48,12 @@ export function sharedRuntimeActivities(deps: { readonly sharedRuntime: SharedRu
       return { member: members[least] as string };
     },
   };
+}
+
+/** Only a runtime's first start reads these; the binding's run limit goes into its environment. */
+function settingsFor(settings: SharedRuntimeSettings, maxConcurrentRuns: number | undefined): SharedRuntimeSettings {
+  if (maxConcurrentRuns === undefined) return settings;
+  return { ...settings, environment: { ...settings.environment, OH_MAX_CONCURRENT_RUNS: String(maxConcurrentRuns) } };
 }
 
 async function load(taskQueue: string, member: string): Promise<number> {

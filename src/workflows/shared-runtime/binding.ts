@@ -17,7 +17,7 @@ export async function provisionShared(state: ConversationState, acts: WorkflowAc
   // Chosen once and kept: a retried pick must not attach the conversation to two runtimes.
   shared.member ??= (await acts.pickSharedRuntime({ binding: shared.binding })).member;
   const lostRuntimeId = recovering ? state.runtime.id : undefined;
-  const ref = await acts.attachSharedRuntime({ member: shared.member, conversationId: state.conversationId, lostRuntimeId });
+  const ref = await acts.attachSharedRuntime({ member: shared.member, conversationId: state.conversationId, lostRuntimeId, maxConcurrentRuns: shared.binding.maxConcurrentRuns });
   Object.assign(state.runtime, { sessionId: ref.sessionId, id: ref.runtimeId, url: ref.url });
   const agent = await acts.createAgentConversation({ sessionId: ref.sessionId, runtimeId: ref.runtimeId, url: ref.url, conversationId: state.conversationId });
   state.agentConversationId = agent.agentConversationId;

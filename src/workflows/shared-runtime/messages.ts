@@ -10,6 +10,11 @@ export interface SharedRuntimeBinding {
   readonly shared: string;
   /** Runtimes in the pool; a conversation goes to the least loaded one. @default 1 */
   readonly runtimes?: number;
+  /**
+   * The agent server's max_concurrent_runs (OH_MAX_CONCURRENT_RUNS) for a runtime this binding
+   * starts: a batch sets it from its concurrency, so turns are not refused (429) at the default 10.
+   */
+  readonly maxConcurrentRuns?: number;
 }
 
 export const MAX_POOL_RUNTIMES = 64;
@@ -29,6 +34,8 @@ export interface SharedRuntimeSettings {
   /** Stop the runtime after it has had no conversation for this long. */
   readonly idleDelayMs: number;
   readonly initTimeoutMs: number;
+  /** More of the runtime's environment, sent in POST /start (no secrets: it is in history). */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 export interface AttachRequest {
@@ -81,5 +88,9 @@ export function validateSharedRuntimeBinding(binding: unknown): SharedRuntimeBin
   if (runtimes !== undefined && (!Number.isInteger(runtimes) || (runtimes as number) < 1 || (runtimes as number) > MAX_POOL_RUNTIMES)) {
     throw new InvalidInputError('runtime.runtimes', `invalid number of shared runtimes ${JSON.stringify(runtimes)}: use a whole number from 1 to ${MAX_POOL_RUNTIMES}`);
   }
-  return { shared, ...(runtimes !== undefined && { runtimes: runtimes as number }) };
+  const { maxConcurrentRuns } = binding as { maxConcurrentRuns?: unknown };
+  if (maxConcurrentRuns !== undefined && (!Number.isInteger(maxConcurrentRuns) || (maxConcurrentRuns as number) < 1 || (maxConcurrentRuns as number) > 10_000)) {
+    throw new InvalidInputError('runtime.maxConcurrentRuns', `invalid maxConcurrentRuns ${JSON.stringify(maxConcurrentRuns)}: use a whole number from 1 to 10000`);
+  }
+  return { shared, ...(runtimes !== undefined && { runtimes: runtimes as number }), ...(maxConcurrentRuns !== undefined && { maxConcurrentRuns: maxConcurrentRuns as number }) };
 }

@@ -93,7 +93,7 @@ async function provision(state: SharedRuntimeState): Promise<void> {
   state.runtime.state = 'starting';
   publish(state);
   try {
-    const runtime = await CancellationScope.nonCancellable(() => acts.ensureRuntime({ sessionId: state.sessionId }));
+    const runtime = await CancellationScope.nonCancellable(() => acts.ensureRuntime({ sessionId: state.sessionId, environment: state.settings.environment }));
     await acts.waitUntilAlive({ ...runtime, timeoutMs: state.settings.initTimeoutMs });
     if (runtime.runtimeId !== state.runtime.id) state.runtime.generation++;
     if (previous && previous !== runtime.runtimeId) state.counters.replaced++;
