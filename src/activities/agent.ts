@@ -10,7 +10,7 @@
 // it runs.
 import { createHash } from 'node:crypto';
 import { cancellationSignal, log, sleep } from '@temporalio/activity';
-import { AgentServerClient, UnauthorizedError, isMessageFrom, messageText, openEventStream } from '../runtime-api/index.js';
+import { AgentServerClient, NotFoundError, UnauthorizedError, isMessageFrom, messageText, openEventStream } from '../runtime-api/index.js';
 import type { RunOutcome } from '../runtime-api/index.js';
 import type { ActivityDeps } from './deps.js';
 import { lastProgress, progress } from './heartbeats.js';
@@ -138,13 +138,24 @@ export function agentActivities(deps: ActivityDeps) {
       });
     },
 
-    /** The agent's newest reply (a batch records it before the conversation is deleted); cut to `maxBytes`. */
-    async readLastReply(input: AgentRef & { maxBytes: number }): Promise<{ reply: string | null }> {
+    /**
+     * The agent's newest reply, cut to `maxBytes`, then (with `thenDelete`) the agent conversation
+     * deleted: a batch item's close in one step. A retry after the delete finds no
+     * conversation (404): the reply was lost with it, and `reply` says null.
+     */
+    async readLastReply(input: AgentRef & { maxBytes: number; thenDelete?: boolean }): Promise<{ reply: string | null; deleted: boolean }> {
       return withAgent(input, async (client) => {
-        const newest = await client.searchEvents(input.agentConversationId, { kind: 'MessageEvent', source: 'agent', sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal: cancellationSignal() });
-        const event = newest.items[0];
-        if (!event || !isMessageFrom(event, 'agent')) return { reply: null };
-        return { reply: truncateUtf8(messageText(event), input.maxBytes) };
+        const signal = cancellationSignal();
+        let reply: string | null = null;
+        try {
+          const newest = await client.searchEvents(input.agentConversationId, { kind: 'MessageEvent', source: 'agent', sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal });
+          const event = newest.items[0];
+          if (event && isMessageFrom(event, 'agent')) reply = truncateUtf8(messageText(event), input.maxBytes);
+        } catch (error) {
+          if (!(error instanceof NotFoundError)) throw error;
+        }
+        const deleted = input.thenDelete === true && (await client.deleteConversation(input.agentConversationId, { signal }));
+        return { reply, deleted };
       });
     },
 

@@ -77,11 +77,16 @@ export async function teardown(state: ConversationState, acts: WorkflowActivitie
   });
 }
 
-/** Best effort: a reply that cannot be read is recorded as missing, with the reason. */
+/**
+ * Reads the reply and deletes the agent conversation in one activity (one less per batch
+ * item); the conversation then forgets its agent conversation, so nothing deletes it twice.
+ * Best effort: a reply that cannot be read is recorded as missing, with the reason.
+ */
 async function readReply(state: ConversationState, acts: WorkflowActivities): Promise<void> {
   if (!state.agentConversationId || !state.runtime.id || !state.runtime.url || (state.runtime.state !== 'running' && !state.shared)) return;
   try {
-    state.reply = (await acts.readLastReply({ ...agentRef(state), maxBytes: REPLY_MAX_BYTES })).reply;
+    state.reply = (await acts.readLastReply({ ...agentRef(state), maxBytes: REPLY_MAX_BYTES, thenDelete: true })).reply;
+    state.agentConversationId = undefined;
   } catch (error) {
     state.lastError = describeFailure(error);
     log.warn('could not read the last reply', { error: state.lastError.message });

@@ -13,6 +13,7 @@ import type { BatchSettings, ItemResult } from './messages.js';
 const RETRY_BACKOFF_MS = 2_000;
 
 export async function runItem(settings: BatchSettings, index: number, prompt: string, onRetry: () => void): Promise<ItemResult> {
+  const startedAt = Date.now();
   let error = 'not run';
   for (let attempt = 1; attempt <= settings.maxAttempts; attempt++) {
     if (attempt > 1) {
@@ -36,14 +37,14 @@ export async function runItem(settings: BatchSettings, index: number, prompt: st
         staticSummary: `batch ${settings.batchId} item ${index}`,
       });
       const problem = problemOf(result);
-      if (!problem) return { index, conversationId, status: 'succeeded', reply: result.reply ?? null, attempts: attempt };
+      if (!problem) return { index, conversationId, status: 'succeeded', reply: result.reply ?? null, attempts: attempt, durationMs: Date.now() - startedAt };
       error = problem;
     } catch (failure) {
       const described = describeFailure(failure);
       error = `${described.type}: ${described.message}`;
     }
   }
-  return { index, conversationId: itemConversationId(settings.batchId, index, settings.maxAttempts), status: 'failed', reply: null, error, attempts: settings.maxAttempts };
+  return { index, conversationId: itemConversationId(settings.batchId, index, settings.maxAttempts), status: 'failed', reply: null, error, attempts: settings.maxAttempts, durationMs: Date.now() - startedAt };
 }
 
 /** Why a conversation that ended normally still did not answer its prompt, if it did not. */

@@ -32,6 +32,8 @@ export interface ItemResult {
   readonly reply: string | null;
   readonly error?: string;
   readonly attempts: number;
+  /** From the first attempt's start to the result, every attempt and backoff included. */
+  readonly durationMs: number;
 }
 
 export interface BatchProgress {

@@ -9,15 +9,18 @@ import type { WorkflowActivities } from '../activities.js';
 import { describeFailure } from '../status.js';
 import { agentRef } from '../state.js';
 import type { ConversationState } from '../state.js';
-import { detachSignal, sharedRuntimeWorkflowId } from './messages.js';
+import { detachSignal, poolMembers, sharedRuntimeWorkflowId } from './messages.js';
 
 /** Attaches (reporting the current runtime lost when recovering) and creates the agent conversation; returns the runtime's ID. */
 export async function provisionShared(state: ConversationState, acts: WorkflowActivities, recovering: boolean): Promise<{ runtimeId: string; action: 'adopted' }> {
   const shared = state.shared as NonNullable<ConversationState['shared']>;
   // Chosen once and kept: a retried pick must not attach the conversation to two runtimes.
-  shared.member ??= (await acts.pickSharedRuntime({ binding: shared.binding })).member;
+  // A pool of one needs no pick (an activity less per conversation, which counts in a batch).
+  const members = poolMembers(shared.binding);
+  shared.member ??= members.length === 1 ? members[0] : (await acts.pickSharedRuntime({ binding: shared.binding })).member;
+  const member = shared.member as string;
   const lostRuntimeId = recovering ? state.runtime.id : undefined;
-  const ref = await acts.attachSharedRuntime({ member: shared.member, conversationId: state.conversationId, lostRuntimeId, maxConcurrentRuns: shared.binding.maxConcurrentRuns });
+  const ref = await acts.attachSharedRuntime({ member, conversationId: state.conversationId, lostRuntimeId, maxConcurrentRuns: shared.binding.maxConcurrentRuns });
   Object.assign(state.runtime, { sessionId: ref.sessionId, id: ref.runtimeId, url: ref.url });
   const agent = await acts.createAgentConversation({ sessionId: ref.sessionId, runtimeId: ref.runtimeId, url: ref.url, conversationId: state.conversationId });
   state.agentConversationId = agent.agentConversationId;
