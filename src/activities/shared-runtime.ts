@@ -10,7 +10,7 @@ import { attachUpdate, poolMembers, sharedRuntimeStatusQuery, sharedRuntimeWorkf
 import type { AttachRequest, SharedRuntimeBinding, SharedRuntimeRef, SharedRuntimeSettings } from '../workflows/shared-runtime/messages.js';
 import type { sharedRuntimeWorkflow } from '../workflows/shared-runtime/workflow.js';
 
-export const SHARED_RUNTIME_DEFAULTS: SharedRuntimeSettings = { idleDelayMs: 5 * 60_000, initTimeoutMs: 180_000 };
+export const SHARED_RUNTIME_DEFAULTS: SharedRuntimeSettings = { idleDelayMs: 5 * 60_000, initTimeoutMs: 180_000, recheckUsersMs: 60_000 };
 
 export function sharedRuntimeActivities(deps: { readonly sharedRuntime: SharedRuntimeSettings }) {
   return {
@@ -38,6 +38,12 @@ export function sharedRuntimeActivities(deps: { readonly sharedRuntime: SharedRu
       }
     },
 
+    /** Which of these conversations have no open run any more (terminated ones never detach). */
+    async checkSharedRuntimeUsers(input: { conversationIds: string[] }): Promise<{ gone: string[] }> {
+      const open = await Promise.all(input.conversationIds.map((id) => isOpen(id)));
+      return { gone: input.conversationIds.filter((_, i) => !open[i]) };
+    },
+
     /** The pool member with the fewest conversations (the first on a tie); an owner not running counts as empty. */
     async pickSharedRuntime(input: { binding: SharedRuntimeBinding }): Promise<{ member: string }> {
       const { taskQueue } = activityInfo();
@@ -54,6 +60,15 @@ export function sharedRuntimeActivities(deps: { readonly sharedRuntime: SharedRu
 function settingsFor(settings: SharedRuntimeSettings, maxConcurrentRuns: number | undefined): SharedRuntimeSettings {
   if (maxConcurrentRuns === undefined) return settings;
   return { ...settings, environment: { ...settings.environment, OH_MAX_CONCURRENT_RUNS: String(maxConcurrentRuns) } };
+}
+
+async function isOpen(conversationId: string): Promise<boolean> {
+  try {
+    return (await getClient().workflow.getHandle(conversationId).describe()).status.name === 'RUNNING';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
 }
 
 async function load(taskQueue: string, member: string): Promise<number> {

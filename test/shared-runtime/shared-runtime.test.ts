@@ -83,6 +83,20 @@ describe('a shared runtime', () => {
     await Promise.all(ids.map((id) => conversations.result(id)));
   });
 
+  test('a conversation terminated without detaching is found and dropped, so the runtime still stops', async (t) => {
+    const stack = await startConversationStack({ sharedRuntime: { idleDelayMs: 1_000, recheckUsersMs: 2_000 } });
+    t.after(() => stack.close());
+    const { conversations, runtimeApi, temporal } = stack;
+    const pool = uniqueId('pool');
+    const id = uniqueId('terminated');
+    await conversations.start({ conversationId: id, userId: 'sam', runtime: { shared: pool }, message: { text: 'true', messageId: 'm1' } });
+    await waitForInfo(conversations, id, done('m1'), 60_000);
+    await temporal.client.workflow.getHandle(id).terminate('operator');
+    const final = await temporal.client.workflow.getHandle(`shared-runtime-${pool}-on-${temporal.taskQueue}`).result();
+    assert.deepEqual({ state: final.runtimeState, users: final.users, detached: final.detached }, { state: 'stopped', users: 0, detached: 1 });
+    assert.equal((await runtimeApi.getSession(sharedSessionId(pool)))?.status, 'stopped');
+  });
+
   test('a bad binding is refused at the edge with the field named', async (t) => {
     const stack = await startConversationStack({ noWorker: true });
     t.after(() => stack.close());

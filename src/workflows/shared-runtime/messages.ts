@@ -34,6 +34,8 @@ export interface SharedRuntimeSettings {
   /** Stop the runtime after it has had no conversation for this long. */
   readonly idleDelayMs: number;
   readonly initTimeoutMs: number;
+  /** How long the runtime may see no attach or detach before the owner checks that its conversations still run. @default 60 s */
+  readonly recheckUsersMs?: number;
   /** More of the runtime's environment, sent in POST /start (no secrets: it is in history). */
   readonly environment?: Readonly<Record<string, string>>;
 }

@@ -55,7 +55,8 @@ export async function sharedRuntimeWorkflow(input: SharedRuntimeInput): Promise<
       continue;
     }
     const requests = state.requests;
-    await condition(() => state.users.length === 0 || state.checkDue || state.requests !== requests || workflowInfo().continueAsNewSuggested);
+    const woke = await condition(() => state.users.length === 0 || state.checkDue || state.requests !== requests || workflowInfo().continueAsNewSuggested, state.settings.recheckUsersMs ?? 60_000);
+    if (!woke) await dropGoneUsers(state);
   }
 }
 
@@ -109,6 +110,19 @@ async function provision(state: SharedRuntimeState): Promise<void> {
     state.checkDue = false;
     state.failedAt = { requests, message };
   }
+}
+
+/**
+ * A conversation that was terminated never detaches, and would keep the runtime up for
+ * good: after a quiet spell the owner checks that each of its conversations still runs.
+ */
+async function dropGoneUsers(state: SharedRuntimeState): Promise<void> {
+  const { gone } = await acts.checkSharedRuntimeUsers({ conversationIds: [...state.users] });
+  if (gone.length === 0) return;
+  log.info('dropped conversations that ended without detaching', { name: state.name, gone: gone.length });
+  const before = state.users.length;
+  state.users = state.users.filter((id) => !gone.includes(id));
+  state.counters.detached += before - state.users.length;
 }
 
 async function stop(state: SharedRuntimeState): Promise<void> {
