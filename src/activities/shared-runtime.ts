@@ -6,8 +6,8 @@
 import { activityInfo, getClient, log } from '@temporalio/activity';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
-import { attachUpdate, poolMembers, sharedRuntimeStatusQuery, sharedRuntimeWorkflowId } from '../workflows/shared-runtime/messages.js';
-import type { AttachRequest, SharedRuntimeBinding, SharedRuntimeRef, SharedRuntimeSettings } from '../workflows/shared-runtime/messages.js';
+import { attachSignal, attachUpdate, poolMembers, sharedRuntimeStatusQuery, sharedRuntimeWorkflowId } from '../workflows/shared-runtime/messages.js';
+import type { AttachRequest, DetachRequest, SharedRuntimeBinding, SharedRuntimeRef, SharedRuntimeSettings, SharedRuntimeStatus } from '../workflows/shared-runtime/messages.js';
 import type { sharedRuntimeWorkflow } from '../workflows/shared-runtime/workflow.js';
 
 export const SHARED_RUNTIME_DEFAULTS: SharedRuntimeSettings = { idleDelayMs: 5 * 60_000, initTimeoutMs: 180_000, recheckUsersMs: 60_000 };
@@ -24,6 +24,18 @@ export function sharedRuntimeActivities(deps: { readonly sharedRuntime: SharedRu
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         staticSummary: `shared runtime ${input.member}`,
       });
+      // The common case, a runtime that runs and is not reported lost: read it, attach by signal.
+      if (input.lostRuntimeId === undefined) {
+        const running = await runningRuntime(startWorkflowOperation.options.workflowId);
+        if (running) {
+          await getClient().workflow.signalWithStart<typeof sharedRuntimeWorkflow, [DetachRequest]>('sharedRuntimeWorkflow', {
+            ...startWorkflowOperation.options,
+            signal: attachSignal,
+            signalArgs: [{ conversationId: input.conversationId }],
+          });
+          return running;
+        }
+      }
       try {
         return await getClient().workflow.executeUpdateWithStart(attachUpdate, {
           args: [{ conversationId: input.conversationId, lostRuntimeId: input.lostRuntimeId }],
@@ -60,6 +72,25 @@ export function sharedRuntimeActivities(deps: { readonly sharedRuntime: SharedRu
 function settingsFor(settings: SharedRuntimeSettings, maxConcurrentRuns: number | undefined): SharedRuntimeSettings {
   if (maxConcurrentRuns === undefined) return settings;
   return { ...settings, environment: { ...settings.environment, OH_MAX_CONCURRENT_RUNS: String(maxConcurrentRuns) } };
+}
+
+/**
+ * The runtime the owner says it runs, or undefined (no owner yet, or provisioning). Should
+ * the owner stop it between this read and the attach signal, it starts another for the
+ * attached conversation, and the conversation, finding its runtime gone, reports it lost
+ * and is given the new one: a rare detour, never a wrong state.
+ */
+async function runningRuntime(workflowId: string): Promise<SharedRuntimeRef | undefined> {
+  let status: SharedRuntimeStatus;
+  try {
+    status = await getClient().workflow.getHandle(workflowId).query(sharedRuntimeStatusQuery);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    log.info('could not read the shared runtime owner; attaching by update', { workflowId, error: String(error) });
+    return undefined;
+  }
+  if (status.runtimeState !== 'running' || !status.runtimeId || !status.url) return undefined;
+  return { sessionId: status.sessionId, runtimeId: status.runtimeId, url: status.url, generation: status.generation };
 }
 
 async function isOpen(conversationId: string): Promise<boolean> {

@@ -68,6 +68,9 @@ export interface SharedRuntimeStatus {
   readonly sessionId: string;
   readonly runtimeState: 'none' | 'starting' | 'running' | 'stopped' | 'error';
   readonly runtimeId?: string;
+  /** Set while it runs: where conversations reach it (no key: activities look that up). */
+  readonly url?: string;
+  readonly generation: number;
   readonly users: number;
   readonly attached: number;
   readonly detached: number;
@@ -77,6 +80,12 @@ export interface SharedRuntimeStatus {
 
 export const attachUpdate = defineUpdate<SharedRuntimeRef, [AttachRequest]>('attach');
 export const detachSignal = defineSignal<[DetachRequest]>('detach');
+/**
+ * Attach to a runtime known to run (the caller read it from the status query): a signal,
+ * not an update, because a workflow takes only a few updates in flight and a bounded
+ * number per run, and a batch attaches hundreds of conversations a minute.
+ */
+export const attachSignal = defineSignal<[DetachRequest]>('attach');
 export const sharedRuntimeStatusQuery = defineQuery<SharedRuntimeStatus>('sharedRuntimeStatus');
 
 const POOL_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;

@@ -46,6 +46,8 @@ export function toStatus(state: SharedRuntimeState): SharedRuntimeStatus {
     sessionId: state.sessionId,
     runtimeState: state.runtime.state,
     runtimeId: state.runtime.id,
+    ...(state.runtime.state === 'running' && { url: state.runtime.url }),
+    generation: state.runtime.generation,
     users: state.users.length,
     ...state.counters,
     lastError: state.failedAt?.message,

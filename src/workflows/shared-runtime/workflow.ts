@@ -11,7 +11,7 @@ import { ApplicationFailure, CancellationScope, allHandlersFinished, condition, 
 import type { ConversationActivities } from '../../activities/index.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../../failure-types.js';
 import { describeFailure } from '../status.js';
-import { attachUpdate, detachSignal, sharedRuntimeStatusQuery } from './messages.js';
+import { attachSignal, attachUpdate, detachSignal, sharedRuntimeStatusQuery } from './messages.js';
 import type { AttachRequest, SharedRuntimeRef, SharedRuntimeSettings, SharedRuntimeStatus } from './messages.js';
 import { initialSharedRuntimeState, isServing, refOf, toStatus } from './state.js';
 import type { SharedRuntimeState } from './state.js';
@@ -65,6 +65,7 @@ function installHandlers(state: SharedRuntimeState): void {
     validator: validateAttach,
     description: 'Attach a conversation; returns the runtime once it runs. With lostRuntimeId, reports that runtime lost first.',
   });
+  setHandler(attachSignal, ({ conversationId }) => addUser(state, conversationId));
   setHandler(detachSignal, ({ conversationId }) => {
     const before = state.users.length;
     state.users = state.users.filter((id) => id !== conversationId);
@@ -74,11 +75,14 @@ function installHandlers(state: SharedRuntimeState): void {
   setHandler(sharedRuntimeStatusQuery, () => toStatus(state));
 }
 
+function addUser(state: SharedRuntimeState, conversationId: string): void {
+  if (state.users.includes(conversationId)) return;
+  state.users.push(conversationId);
+  state.counters.attached++;
+}
+
 async function attach(state: SharedRuntimeState, request: AttachRequest): Promise<SharedRuntimeRef> {
-  if (!state.users.includes(request.conversationId)) {
-    state.users.push(request.conversationId);
-    state.counters.attached++;
-  }
+  addUser(state, request.conversationId);
   if (request.lostRuntimeId !== undefined && request.lostRuntimeId === state.runtime.id && state.runtime.state === 'running') state.checkDue = true;
   const ticket = ++state.requests;
   await condition(() => isServing(state) || (state.failedAt !== undefined && state.failedAt.requests >= ticket));
