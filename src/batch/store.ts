@@ -47,7 +47,8 @@ export class BatchStore {
   }
 
   async appendResults(batchId: string, results: readonly ItemResult[]): Promise<void> {
-    await appendFile(path.join(this.dir(batchId), 'results.jsonl'), results.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    // Each append starts on a line of its own, so a line cut short by a crash never swallows the next append's first.
+    await appendFile(path.join(this.dir(batchId), 'results.jsonl'), `\n${results.map((r) => JSON.stringify(r)).join('\n')}\n`);
   }
 
   async finish(batchId: string, progress: BatchProgress): Promise<void> {
