@@ -53,7 +53,8 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
     const prompt = page.prompts[index - number * BATCH_PAGE_SIZE] ?? '';
     state.next++;
     running++;
-    void runItem(settings, index, prompt, () => state.retried++).then(record);
+    // runItem records every failure itself; it rejects only when the batch is cancelled, and then the item is simply not done.
+    void runItem(settings, index, prompt, () => state.retried++).then(record, () => running--);
   }
   // A run ends only between items: its children finish first (continue-as-new would end them).
   await condition(() => running === 0);
