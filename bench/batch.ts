@@ -8,7 +8,7 @@
 //      on one shared runtime: items/s, per-item cost, p50/p99 item latency, worker and
 //      runtime RSS before and after, open files in the runtime, failures and agent
 //      conversations left on the runtime.
-// Run: npx tsx bench/batch.ts   (SIZES=1000,20000 CONCURRENCY=128 to change)
+// Run: npm run bench -- batch   (SIZES=1000,20000 CONCURRENCY=128 to change; default 1000,5000)
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
