@@ -20,6 +20,8 @@ export interface WorkerSettings {
   readonly bundlePath: string;
   /** Encrypt payloads (with the test key) as `npm start` does; false writes them in the clear. */
   readonly encrypted: boolean;
+  /** The batch store's folder (bench/batch.ts). @default buildActivities' default */
+  readonly batchDir?: string;
 }
 
 export interface WorkerHost {
@@ -42,7 +44,7 @@ export async function runWorker(settings: WorkerSettings) {
     Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [], telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
     runtimeInstalled = true;
   }
-  const wired = buildActivities({ runtimeApiUrl: settings.runtimeApiUrl, runtimeApiKey: settings.runtimeApiKey });
+  const wired = buildActivities({ runtimeApiUrl: settings.runtimeApiUrl, runtimeApiKey: settings.runtimeApiKey, batchDir: settings.batchDir });
   const connection = await NativeConnection.connect({ address: settings.address });
   const worker = await createWorker({
     connection,

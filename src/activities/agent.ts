@@ -10,7 +10,7 @@
 // it runs.
 import { createHash } from 'node:crypto';
 import { cancellationSignal, log, sleep } from '@temporalio/activity';
-import { AgentServerClient, UnauthorizedError, openEventStream } from '../runtime-api/index.js';
+import { AgentServerClient, NotFoundError, UnauthorizedError, isMessageFrom, messageText, openEventStream } from '../runtime-api/index.js';
 import type { RunOutcome } from '../runtime-api/index.js';
 import type { ActivityDeps } from './deps.js';
 import { lastProgress, progress } from './heartbeats.js';
@@ -76,10 +76,14 @@ export function agentActivities(deps: ActivityDeps) {
   }
 
   return {
-    /** Idempotent (the ID is derived from the conversation ID); also reports how many user messages it holds. */
-    async createAgentConversation(input: RuntimeRef): Promise<{ agentConversationId: string; created: boolean; userMessages: number }> {
-      const agentConversationId = agentConversationIdFor(input.sessionId);
-      const request = await deps.startRequest(input.sessionId, agentConversationId);
+    /**
+     * Idempotent (the ID is derived from the conversation ID); also reports how many user messages it holds.
+     * `conversationId` is set on a shared runtime, whose session is not the conversation's.
+     */
+    async createAgentConversation(input: RuntimeRef & { conversationId?: string }): Promise<{ agentConversationId: string; created: boolean; userMessages: number }> {
+      const conversationId = input.conversationId ?? input.sessionId;
+      const agentConversationId = agentConversationIdFor(conversationId);
+      const request = await deps.startRequest(conversationId, agentConversationId);
       return withAgent(input, async (client) => {
         const signal = cancellationSignal();
         const { created } = await client.createConversation(request, { signal });
@@ -134,6 +138,27 @@ export function agentActivities(deps: ActivityDeps) {
       });
     },
 
+    /**
+     * The agent's newest reply, cut to `maxBytes`, then (with `thenDelete`) the agent conversation
+     * deleted: a batch item's close in one step. A retry after the delete finds no
+     * conversation (404): the reply was lost with it, and `reply` says null.
+     */
+    async readLastReply(input: AgentRef & { maxBytes: number; thenDelete?: boolean }): Promise<{ reply: string | null; deleted: boolean }> {
+      return withAgent(input, async (client) => {
+        const signal = cancellationSignal();
+        let reply: string | null = null;
+        try {
+          const newest = await client.searchEvents(input.agentConversationId, { kind: 'MessageEvent', source: 'agent', sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal });
+          const event = newest.items[0];
+          if (event && isMessageFrom(event, 'agent')) reply = truncateUtf8(messageText(event), input.maxBytes);
+        } catch (error) {
+          if (!(error instanceof NotFoundError)) throw error;
+        }
+        const deleted = input.thenDelete === true && (await client.deleteConversation(input.agentConversationId, { signal }));
+        return { reply, deleted };
+      });
+    },
+
     /** Frees what the conversation holds in the runtime (tmux sessions, file handles); false when it was already gone. */
     async deleteAgentConversation(input: AgentRef): Promise<boolean> {
       return withAgent(input, (client) => client.deleteConversation(input.agentConversationId, { signal: cancellationSignal() }));
@@ -164,4 +189,9 @@ async function runUnlessRunning(client: AgentServerClient, id: string): Promise<
 async function delivered(client: AgentServerClient, id: string, userMessages: number, alreadyPresent: boolean): Promise<Delivery> {
   const newest = await client.searchEvents(id, { ...USER_MESSAGES, sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal: cancellationSignal() });
   return { userMessages, alreadyPresent, since: newest.items[0]?.timestamp };
+}
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.length <= maxBytes ? text : `${bytes.subarray(0, maxBytes).toString('utf8')}…`;
 }

@@ -6,6 +6,7 @@ import { CancellationScope, log } from '@temporalio/workflow';
 import type { WorkflowActivities } from './activities.js';
 import { releaseSlot } from './admission/slot.js';
 import { compensate } from './provisioning.js';
+import { leaveShared } from './shared-runtime/binding.js';
 import { describeFailure, publish } from './status.js';
 import { agentRef } from './state.js';
 import type { ConversationState } from './state.js';
@@ -18,7 +19,9 @@ import type { ConversationState } from './state.js';
  */
 export async function pauseRuntime(state: ConversationState, acts: WorkflowActivities, reason?: string): Promise<void> {
   if (state.runtime.state !== 'running' || !state.runtime.id) return;
-  const { paused } = await acts.pauseRuntime({ runtimeId: state.runtime.id });
+  // A shared runtime is never paused (other conversations may be mid-turn on it): the
+  // conversation only rests, and its next message finds its agent conversation in place.
+  const { paused } = state.shared ? { paused: true } : await acts.pauseRuntime({ runtimeId: state.runtime.id });
   state.runtime.state = paused ? 'paused' : 'none';
   if (!paused) state.notice = `runtime ${state.runtime.id} was gone when it was to be paused; the next message starts a new one`;
   state.runtime.pausedAt = Date.now();
@@ -31,7 +34,12 @@ export async function pauseRuntime(state: ConversationState, acts: WorkflowActiv
   publish(state);
 }
 
+/** The most of the agent's last reply a batch keeps. */
+export const REPLY_MAX_BYTES = 16 * 1024;
+
 export async function closeConversation(state: ConversationState, acts: WorkflowActivities): Promise<void> {
+  if (state.closeAfterReply) await readReply(state, acts);
+  if (state.shared) return stopRuntime(state, acts);
   const running = state.runtime.state === 'running';
   if (running && state.runtime.id && state.runtime.url && state.agentConversationId) {
     try {
@@ -51,7 +59,8 @@ export async function closeConversation(state: ConversationState, acts: Workflow
 }
 
 export async function stopRuntime(state: ConversationState, acts: WorkflowActivities): Promise<void> {
-  if (state.runtime.id) await acts.stopRuntime({ sessionId: state.conversationId, runtimeId: state.runtime.id });
+  if (state.shared) await leaveShared(state, acts);
+  else if (state.runtime.id) await acts.stopRuntime({ sessionId: state.conversationId, runtimeId: state.runtime.id });
   state.runtime.state = 'stopped';
   state.status = 'ARCHIVED';
   await releaseSlot(state);
@@ -66,4 +75,20 @@ export async function teardown(state: ConversationState, acts: WorkflowActivitie
     await releaseSlot(state);
     publish(state);
   });
+}
+
+/**
+ * Reads the reply and deletes the agent conversation in one activity (one less per batch
+ * item); the conversation then forgets its agent conversation, so nothing deletes it twice.
+ * Best effort: a reply that cannot be read is recorded as missing, with the reason.
+ */
+async function readReply(state: ConversationState, acts: WorkflowActivities): Promise<void> {
+  if (!state.agentConversationId || !state.runtime.id || !state.runtime.url || (state.runtime.state !== 'running' && !state.shared)) return;
+  try {
+    state.reply = (await acts.readLastReply({ ...agentRef(state), maxBytes: REPLY_MAX_BYTES, thenDelete: true })).reply;
+    state.agentConversationId = undefined;
+  } catch (error) {
+    state.lastError = describeFailure(error);
+    log.warn('could not read the last reply', { error: state.lastError.message });
+  }
 }
