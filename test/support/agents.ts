@@ -95,9 +95,24 @@ export async function startAgentStack(
     stack,
     proxy,
     close: async () => {
-      await stack.close();
-      await proxy.close();
-      await variant.close();
+      // Each step bounded, and named when it overruns: once (2026-12-02, real-agent file, all
+      // its tests passed) this teardown hung until the file's 15-minute timeout, cause not
+      // yet found. A hang is reported here instead of costing the whole file.
+      await bounded('the conversation stack', () => stack.close());
+      await bounded('the fault proxy', () => proxy.close());
+      await bounded('the agent variant (LLM server)', () => variant.close());
     },
   };
+}
+
+const TEARDOWN_STEP_MS = 120_000;
+
+async function bounded(what: string, close: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const overran = new Promise<'overran'>((resolve) => (timer = setTimeout(() => resolve('overran'), TEARDOWN_STEP_MS)));
+  try {
+    if ((await Promise.race([close(), overran])) === 'overran') console.warn(`[test] closing ${what} took over ${TEARDOWN_STEP_MS / 1000} s; left behind`);
+  } finally {
+    clearTimeout(timer);
+  }
 }

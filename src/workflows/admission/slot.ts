@@ -6,7 +6,7 @@ import { ApplicationFailure, condition, getExternalWorkflowHandle, log, patched,
 import type { ConversationActivities } from '../../activities/index.js';
 import { ConversationErrorType } from '../../failure-types.js';
 import type { ConversationState, SlotHolding } from '../state.js';
-import { conversationQuietSignal, legacyAdmissionWorkflowId, evictSignal, notifyWhenQuietSignal, releaseSlotSignal, slotGrantedSignal } from './messages.js';
+import { conversationQuietSignal, evictSignal, legacyAdmissionWorkflowId, notifyWhenQuietSignal, releaseSlotSignal, slotGrantedSignal } from './messages.js';
 import type { SlotClaim, SlotRequest } from './messages.js';
 
 /** The patch that brought admission in; see `initialHolding`. */
@@ -75,7 +75,7 @@ export async function acquireSlot(state: ConversationState, purpose: SlotRequest
   // A grant signal (its handler runs during the await) can overtake the answer that said "wait".
   if ((holding.phase as SlotHolding['phase']) === 'held') return true;
   if (answer.kind === 'unlimited') holding.phase = 'unlimited';
-  if (answer.kind === 'granted') Object.assign(holding, { phase: 'held', grant: answer.grant, seq: answer.seq });
+  if (answer.kind === 'granted') Object.assign(holding, { phase: 'held', grant: answer.grant });
   if (answer.kind !== 'waiting') return true;
   Object.assign(holding, { phase: 'waiting', position: answer.position, policy: answer.policy, seq: answer.seq });
   return waitForGrant(state, holding);
