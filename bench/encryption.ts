@@ -1,8 +1,9 @@
-// What payload encryption costs, side by side in one run: two lanes on one dev server
+// What payload encryption costs, side by side in one run: three lanes on one dev server
 // (the flags `npm start` uses), one whose clients and worker encrypt every payload as
-// `npm start` does, one in the clear (PAYLOAD_ENCRYPTION=off), the same local Runtime API
-// (inproc sandboxes, runtime start fixed at 150 ms) behind both. It measures:
-//   1. start → ready, interleaved run by run (encrypted, clear, encrypted, …);
+// `npm start` does, two in the clear (PAYLOAD_ENCRYPTION=off; the second, `control`, gives
+// the noise floor), the same local Runtime API (inproc sandboxes, runtime start fixed at
+// 150 ms) behind all three. It measures:
+//   1. start → ready, interleaved run by run (encrypted, clear, control, encrypted, …);
 //   2. signal → delivered with LIVE live conversations per lane, rounds in alternation;
 //   3. the codec alone: encode + decode of one message-sized payload.
 // Run: npx tsx bench/encryption.ts   (ITERATIONS=30 LIVE=50 to change sizes)
@@ -25,7 +26,9 @@ const ROUNDS: Round[] = [
   { kind: 'isolated (100 ms apart)', gapMs: 100 },
   { kind: 'spread (20 ms apart)', gapMs: 20 },
 ];
-const LANES = ['encrypted', 'clear'] as const;
+// `control` is a second clear lane: what tells two identical lanes apart (worker process,
+// order, the machine's drift) is the noise floor the encrypted/clear ratio must be read against.
+const LANES = ['encrypted', 'clear', 'control'] as const;
 
 const ratio = (a: number, b: number) => `${(a / b).toFixed(3)} (${a >= b ? '+' : ''}${((a / b - 1) * 100).toFixed(1)} %)`;
 
@@ -35,11 +38,12 @@ async function startToReady(lanes: Record<string, Lane>): Promise<void> {
   const totals = (name: string) => runs.get(name)!.map((r) => r.totalMs);
   console.log(`1. start → ready (ConversationClient.start, then waitUntilReady); ${ITERATIONS} interleaved runs per lane after 2 warm-up rounds\n`);
   console.log(table(['lane', 'median', 'p90'], LANES.map((name) => [name, ms(median(totals(name))), ms(percentile(totals(name), 90))])));
-  console.log(`\n   encrypted / clear, medians: ${ratio(median(totals('encrypted')), median(totals('clear')))}\n`);
+  console.log(`\n   encrypted / clear, medians: ${ratio(median(totals('encrypted')), median(totals('clear')))}`);
+  console.log(`   control / clear, medians (noise floor): ${ratio(median(totals('control')), median(totals('clear')))}\n`);
 }
 
 async function signalToDelivered(lanes: Record<string, Lane>): Promise<void> {
-  // Each round runs twice per lane in the order A B B A, so a drift in the machine's load (it is
+  // Each round runs twice per lane in the order A B C C B A, so a drift in the machine's load (it is
   // shared) weighs on both lanes alike. Each block gets fresh conversations: measureSignals
   // pairs the k-th signal of a history with its k-th delivery.
   const samples = new Map<string, Map<string, SignalSample[]>>(LANES.map((name) => [name, new Map(ROUNDS.map((r) => [r.kind, []]))]));
@@ -51,7 +55,7 @@ async function signalToDelivered(lanes: Record<string, Lane>): Promise<void> {
       await closeAll(lanes[name]!, fresh);
     }
   }
-  console.log(`2. signal → delivered (send() called → the agent server recorded the user message), ${LIVE} live idle conversations per block, blocks A B B A\n`);
+  console.log(`2. signal → delivered (send() called → the agent server recorded the user message), ${LIVE} live idle conversations per block, blocks A B C C B A\n`);
   const rows: string[][] = [];
   for (const round of ROUNDS) {
     for (const name of LANES) {
@@ -63,6 +67,7 @@ async function signalToDelivered(lanes: Record<string, Lane>): Promise<void> {
   for (const round of ROUNDS) {
     const of = (name: string, p: number) => percentile(samples.get(name)!.get(round.kind)!.map((s) => s.latencyMs), p);
     console.log(`\n   ${round.kind}: encrypted / clear p50 ${ratio(of('encrypted', 50), of('clear', 50))}, p99 ${ratio(of('encrypted', 99), of('clear', 99))}`);
+    console.log(`   ${round.kind}: control / clear p50 ${ratio(of('control', 50), of('clear', 50))}, p99 ${ratio(of('control', 99), of('clear', 99))} (noise floor)`);
   }
   console.log();
 }
@@ -103,7 +108,11 @@ async function main(): Promise<void> {
   try {
     const bundlePath = await buildBundle(scratch);
     const where = 'child process' as const;
-    const specs = { encrypted: { temporal, bundlePath, where, encrypted: true }, clear: { temporal, bundlePath, where, encrypted: false } };
+    const specs = {
+      encrypted: { temporal, bundlePath, where, encrypted: true },
+      clear: { temporal, bundlePath, where, encrypted: false },
+      control: { temporal, bundlePath, where, encrypted: false },
+    };
     await withLanes(runtime, specs, async (lanes) => {
       await startToReady(lanes);
       await signalToDelivered(lanes);
