@@ -10,7 +10,7 @@
 // it runs.
 import { createHash } from 'node:crypto';
 import { cancellationSignal, log, sleep } from '@temporalio/activity';
-import { AgentServerClient, NotFoundError, UnauthorizedError, isMessageFrom, messageText, openEventStream } from '../runtime-api/index.js';
+import { AgentServerClient, UnauthorizedError, isMessageFrom, messageText, openEventStream } from '../runtime-api/index.js';
 import type { RunOutcome } from '../runtime-api/index.js';
 import type { ActivityDeps } from './deps.js';
 import { lastProgress, progress } from './heartbeats.js';
@@ -120,14 +120,21 @@ export function agentActivities(deps: ActivityDeps) {
     },
 
     /** Waits until this message's turn has ended (see turns.ts), woken by the agent server's event socket. */
-    async awaitTurn(input: AgentRef & { since?: string }): Promise<TurnOutcome> {
+    /**
+     * Follows the turn to its end. With `replyMaxBytes` (a batch item) the outcome also carries
+     * the agent's newest reply, read while the agent conversation surely exists: a reply read
+     * later, at close, could meet a retry after the conversation was deleted, and be lost.
+     */
+    async awaitTurn(input: AgentRef & { since?: string; replyMaxBytes?: number }): Promise<TurnOutcome> {
       const signal = cancellationSignal();
       const conversationId = input.agentConversationId;
-      return withAgent(input, (client, sessionApiKey) =>
-        followTurn(client, conversationId, input.since, signal, () =>
+      return withAgent(input, async (client, sessionApiKey) => {
+        const outcome = await followTurn(client, conversationId, input.since, signal, () =>
           openEventStream({ baseUrl: input.url, conversationId, sessionApiKey, afterTimestamp: input.since, signal, dispatcher: deps.agentDispatcher }),
-        ),
-      );
+        );
+        if (input.replyMaxBytes === undefined) return outcome;
+        return { ...outcome, reply: await newestReply(client, conversationId, input.replyMaxBytes, signal) };
+      });
     },
 
     /** Stops a running turn at once (/interrupt; /pause on servers without it); false when the conversation is unknown. */
@@ -135,27 +142,6 @@ export function agentActivities(deps: ActivityDeps) {
       return withAgent(input, async (client) => {
         const signal = cancellationSignal();
         return (await client.interrupt(input.agentConversationId, { signal })) || (await client.pauseIfKnown(input.agentConversationId, { signal }));
-      });
-    },
-
-    /**
-     * The agent's newest reply, cut to `maxBytes`, then (with `thenDelete`) the agent conversation
-     * deleted: a batch item's close in one step. A retry after the delete finds no
-     * conversation (404): the reply was lost with it, and `reply` says null.
-     */
-    async readLastReply(input: AgentRef & { maxBytes: number; thenDelete?: boolean }): Promise<{ reply: string | null; deleted: boolean }> {
-      return withAgent(input, async (client) => {
-        const signal = cancellationSignal();
-        let reply: string | null = null;
-        try {
-          const newest = await client.searchEvents(input.agentConversationId, { kind: 'MessageEvent', source: 'agent', sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal });
-          const event = newest.items[0];
-          if (event && isMessageFrom(event, 'agent')) reply = truncateUtf8(messageText(event), input.maxBytes);
-        } catch (error) {
-          if (!(error instanceof NotFoundError)) throw error;
-        }
-        const deleted = input.thenDelete === true && (await client.deleteConversation(input.agentConversationId, { signal }));
-        return { reply, deleted };
       });
     },
 
@@ -189,6 +175,13 @@ async function runUnlessRunning(client: AgentServerClient, id: string): Promise<
 async function delivered(client: AgentServerClient, id: string, userMessages: number, alreadyPresent: boolean): Promise<Delivery> {
   const newest = await client.searchEvents(id, { ...USER_MESSAGES, sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal: cancellationSignal() });
   return { userMessages, alreadyPresent, since: newest.items[0]?.timestamp };
+}
+
+/** The agent's newest message, cut to `maxBytes`; null when it gave none. */
+async function newestReply(client: AgentServerClient, id: string, maxBytes: number, signal: AbortSignal): Promise<string | null> {
+  const newest = await client.searchEvents(id, { kind: 'MessageEvent', source: 'agent', sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal });
+  const event = newest.items[0];
+  return event && isMessageFrom(event, 'agent') ? truncateUtf8(messageText(event), maxBytes) : null;
 }
 
 function truncateUtf8(text: string, maxBytes: number): string {

@@ -73,7 +73,6 @@ export function activitiesFor(policy: ConversationPolicy) {
     deleteAgentConversation: messaging.deleteAgentConversation,
     interruptAgent: brief.interruptAgent,
     awaitTurn: turns.awaitTurn,
-    readLastReply: brief.readLastReply,
     // Attaching waits while the owner provisions the shared runtime, heartbeating.
     attachSharedRuntime: provisioning.attachSharedRuntime,
     pickSharedRuntime: provisioning.pickSharedRuntime,

@@ -34,11 +34,7 @@ export async function pauseRuntime(state: ConversationState, acts: WorkflowActiv
   publish(state);
 }
 
-/** The most of the agent's last reply a batch keeps. */
-export const REPLY_MAX_BYTES = 16 * 1024;
-
 export async function closeConversation(state: ConversationState, acts: WorkflowActivities): Promise<void> {
-  if (state.closeAfterReply) await readReply(state, acts);
   if (state.shared) return stopRuntime(state, acts);
   const running = state.runtime.state === 'running';
   if (running && state.runtime.id && state.runtime.url && state.agentConversationId) {
@@ -77,18 +73,3 @@ export async function teardown(state: ConversationState, acts: WorkflowActivitie
   });
 }
 
-/**
- * Reads the reply and deletes the agent conversation in one activity (one less per batch
- * item); the conversation then forgets its agent conversation, so nothing deletes it twice.
- * Best effort: a reply that cannot be read is recorded as missing, with the reason.
- */
-async function readReply(state: ConversationState, acts: WorkflowActivities): Promise<void> {
-  if (!state.agentConversationId || !state.runtime.id || !state.runtime.url || (state.runtime.state !== 'running' && !state.shared)) return;
-  try {
-    state.reply = (await acts.readLastReply({ ...agentRef(state), maxBytes: REPLY_MAX_BYTES, thenDelete: true })).reply;
-    state.agentConversationId = undefined;
-  } catch (error) {
-    state.lastError = describeFailure(error);
-    log.warn('could not read the last reply', { error: state.lastError.message });
-  }
-}

@@ -74,6 +74,9 @@ export interface SlotHolding {
   rejection?: { message: string; limit: number };
 }
 
+/** The most of the agent's last reply a batch keeps. */
+export const REPLY_MAX_BYTES = 16 * 1024;
+
 export interface ConversationState {
   readonly conversationId: string;
   readonly userId: string;
@@ -88,7 +91,7 @@ export interface ConversationState {
   shared?: { binding: SharedRuntimeBinding; member?: string };
   /** Close once every queued message's turn has ended, keeping the agent's last reply (batch items). */
   closeAfterReply?: boolean;
-  /** The agent's last reply, read on close when `closeAfterReply` is set. */
+  /** The agent's last reply (at most REPLY_MAX_BYTES), read as each turn ends when `closeAfterReply` is set. */
   reply?: string | null;
   /** The agent server's conversation UUID (derived from the conversation ID by an activity). */
   agentConversationId?: string;
