@@ -154,7 +154,8 @@ export class Jail {
     const binds: string[] = [];
     for (const folder of mounts.writable) binds.push(...(await bind('--bind', folder)));
     for (const item of mounts.readOnly) binds.push(...(await bind('--ro-bind', item)));
-    args.push(...passable(binds), ...binds);
+    const mountList = withoutRedundantLinks(binds);
+    args.push(...passable(mountList), ...mountList);
     args.push('--chdir', cwd, '--', ...(uid === undefined ? argv : dropTo(uid, argv)));
     return { command: this.bwrap, args };
   }
@@ -193,6 +194,27 @@ async function bind(kind: '--bind' | '--ro-bind', item: string): Promise<string[
     current = path.join(target, path.relative(link, current));
   }
   return args;
+}
+
+/**
+ * The mounts without the symlinks that are there already: one inside a mounted folder
+ * comes with it (bubblewrap would fail on "File exists"), and two items reached through
+ * the same link (a tools folder that is itself a symlink) would make it twice.
+ */
+function withoutRedundantLinks(binds: readonly string[]): string[] {
+  const mounted: string[] = [];
+  for (let i = 0; i + 3 <= binds.length; i += 3) if (binds[i] !== '--symlink') mounted.push(binds[i + 2]!);
+  const made = new Set<string>();
+  const kept: string[] = [];
+  for (let i = 0; i + 3 <= binds.length; i += 3) {
+    const [kind, source, destination] = [binds[i]!, binds[i + 1]!, binds[i + 2]!];
+    if (kind === '--symlink') {
+      if (made.has(destination) || mounted.some((folder) => destination.startsWith(`${folder}/`))) continue;
+      made.add(destination);
+    }
+    kept.push(kind, source, destination);
+  }
+  return kept;
 }
 
 /**
