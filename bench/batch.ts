@@ -24,6 +24,7 @@ import type { BatchProgress, ItemResult } from '../src/workflows/batch/messages.
 import { sharedSessionId } from '../src/workflows/shared-runtime/messages.js';
 import { testDataConverter } from '../test/support/codec.js';
 import { agentConversationsOn } from '../test/support/shared-runtimes.js';
+import { perItem, readCpu } from './support/process-cpu.js';
 import { runtimeProcesses, treeMemory } from './support/process-memory.js';
 import { buildBundle, startTemporal } from './support/setup.js';
 import { mapLimit, mb, percentile, table } from './support/stats.js';
@@ -56,14 +57,22 @@ async function main(): Promise<void> {
   const client = new Client({ connection, namespace: temporal.namespace, dataConverter: await testDataConverter() });
   const batches = new BatchClient({ client, taskQueue, store: new BatchStore(batchDir) });
   const rows: string[][] = [];
+  const cpuRows: string[][] = [];
   try {
     for (const size of SIZES) {
+      const pool = `bench-${randomBytes(3).toString('hex')}`;
+      const cpu = () => readCpu(cpuComponents(temporal.pid, worker.pid, world, pool));
+      const beforeEmpty = await cpu();
       const empty = await emptyWorkflows(client, taskQueue, size);
+      const afterEmpty = await cpu();
       console.log(`${size} empty workflows: ${empty.toFixed(1)}/s`);
-      const batch = await runBatch(batches, world, worker, size);
-      const perItem = (ms: number) => `${ms.toFixed(1)} ms`;
-      rows.push([String(size), `${empty.toFixed(1)}/s`, `${batch.rate.toFixed(1)}/s`, (batch.rate / empty).toFixed(3), perItem(1000 / batch.rate), `${batch.p50} / ${batch.p99} ms`,
+      const batch = await runBatch(batches, world, worker, size, pool);
+      const afterBatch = await cpu();
+      cpuRows.push(...cpuTable(size, perItem(beforeEmpty, afterEmpty, size), perItem(afterEmpty, afterBatch, size)));
+      const msPerItem = (ms: number) => `${ms.toFixed(1)} ms`;
+      rows.push([String(size), `${empty.toFixed(1)}/s`, `${batch.rate.toFixed(1)}/s`, (batch.rate / empty).toFixed(3), msPerItem(1000 / batch.rate), `${batch.p50} / ${batch.p99} ms`,
         `${mb(batch.workerRss[0])} → ${mb(batch.workerRss[1])}`, `${mb(batch.runtimeRss[0])} → ${mb(batch.runtimeRss[1])}`, String(batch.openFiles), String(batch.failed), String(batch.leaked)]);
+      console.log(table(['items', 'component', 'CPU ms per empty workflow', 'CPU ms per batch item'], cpuRows));
       console.log(table(['items', 'empty wf/s', 'batch items/s', 'ratio', 'cost/item', 'p50 / p99 latency', 'worker RSS', 'runtime RSS', 'runtime fds', 'failed', 'leaked'], rows));
     }
   } finally {
@@ -89,8 +98,7 @@ interface World {
   readonly runtimeApi: RuntimeApiClient;
 }
 
-async function runBatch(batches: BatchClient, world: World, worker: Awaited<ReturnType<typeof startChildWorker>>, size: number) {
-  const pool = `bench-${randomBytes(3).toString('hex')}`;
+async function runBatch(batches: BatchClient, world: World, worker: Awaited<ReturnType<typeof startChildWorker>>, size: number, pool: string) {
   const input = Array.from({ length: size }, (_, i) => JSON.stringify({ prompt: `echo item-${i}` })).join('\n');
   const workerBefore = (await worker.memory()).rss;
   const started = Date.now();
@@ -119,6 +127,29 @@ async function runBatch(batches: BatchClient, world: World, worker: Awaited<Retu
     failed: progress.failed + (size - results.length),
     leaked: (await agentConversationsOn(world.runtimeApi, pool)) ?? 0,
   };
+}
+
+/** Where the CPU goes: each component's processes (the runtime's once it exists). */
+function cpuComponents(temporalPid: number | undefined, workerPid: number | undefined, world: World, pool: string) {
+  return {
+    'Temporal server': async () => (temporalPid ? [temporalPid] : []),
+    worker: async () => (workerPid ? [workerPid] : []),
+    'shared runtime (sandbox tree)': async () => {
+      const session = await world.runtimeApi.getSession(sharedSessionId(pool));
+      if (!session) return [];
+      return (await runtimeProcesses(world.server.sandboxPid(session.runtime_id), session.runtime_id)).map((p) => p.pid);
+    },
+  };
+}
+
+function cpuTable(size: number, empty: Record<string, number>, batch: Record<string, number>): string[][] {
+  const total = (reading: Record<string, number>) => Object.values(reading).reduce((a, b) => a + b, 0);
+  return [...Object.keys(batch), 'total'].map((name, i) => [
+    i === 0 ? String(size) : '',
+    name,
+    (name === 'total' ? total(empty) : (empty[name] ?? 0)).toFixed(1),
+    (name === 'total' ? total(batch) : (batch[name] ?? 0)).toFixed(1),
+  ]);
 }
 
 async function runtimeIdOf(world: World, pool: string): Promise<string> {

@@ -27,6 +27,8 @@ export interface WorkerSettings {
 export interface WorkerHost {
   readonly where: 'in-process' | 'child process';
   readonly taskQueue: string;
+  /** Only for a worker in a child process: its PID, for reading its CPU time. */
+  readonly pid?: number;
   /** Only for an in-process worker: a client on it can request eager workflow starts. */
   readonly connection?: NativeConnection;
   /** The worker process's memory after a forced GC. */
@@ -94,6 +96,7 @@ export async function startChildWorker(settings: WorkerSettings): Promise<Worker
   return {
     where: 'child process',
     taskQueue: settings.taskQueue,
+    pid: child.pid,
     memory: async () => {
       const reply = nextMessage(child);
       child.send({ type: 'memory' });
