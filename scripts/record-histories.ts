@@ -12,6 +12,10 @@ import { projectRoot, toolsDir } from '../src/temporal/server.js';
 import { TEMPORAL_CLI, resolveTool } from '../src/temporal/tool-resolver.js';
 import type { AdmissionConfig } from '../src/activities/index.js';
 import { admissionWorkflowId } from '../src/workflows/admission/messages.js';
+import { BatchClient } from '../src/batch/client.js';
+import { BatchStore } from '../src/batch/store.js';
+import { batchWorkflowId, itemConversationId } from '../src/workflows/batch/messages.js';
+import { sharedRuntimeWorkflowId } from '../src/workflows/shared-runtime/messages.js';
 import { projectSearchAttributes } from '../src/workflows/search-attributes.js';
 import { openhandsVariant, shellVariant } from '../test/support/agents.js';
 import type { AgentVariant } from '../test/support/agents.js';
@@ -120,6 +124,17 @@ const scenarios: Record<string, { server?: object; policy?: object; admission?: 
     },
   },
   // Cancellation tears the runtime down.
+  // A batch of 4 on a shared runtime, 2 at a time, continuing as new every 2 items: the
+  // batch's runs, one item's conversation and the shared runtime's owner.
+  batch: {
+    run: async ({ temporal, dataDir }, id) => {
+      const batches = new BatchClient({ client: temporal.client, taskQueue: temporal.taskQueue, store: new BatchStore(path.join(dataDir, 'batches')) });
+      const input = ['echo a', 'echo b', 'echo c', 'echo d'].map((prompt) => JSON.stringify({ prompt })).join('\n');
+      const { batchId } = await batches.run({ input, batchId: id, concurrency: 2, shared: `${id}-pool`, continueAsNewEvery: 2 });
+      await batches.result(batchId);
+      return [batchWorkflowId(batchId), itemConversationId(batchId, 0, 1), sharedRuntimeWorkflowId(temporal.taskQueue, `${id}-pool`)];
+    },
+  },
   cancellation: {
     run: async ({ conversations, temporal }, id) => {
       await conversations.start({ conversationId: id, userId: 'replay' });
@@ -158,7 +173,9 @@ async function main(): Promise<void> {
         // Every run of the chain (continue-as-new makes several) is a fixture of its own.
         await new Promise((resolve) => setTimeout(resolve, 1_000)); // visibility is eventually consistent
         let n = 0;
-        for (const workflowId of [id, ...more]) {
+        // A scenario whose first workflow is not named after `id` (a batch) lists its own.
+        const ids = more.length > 0 && name === 'batch' ? more : [id, ...more];
+        for (const workflowId of ids) {
           const runs = stack.temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }).intoHistories();
           for await (const { history } of runs) {
             n++;

@@ -4,7 +4,9 @@
 import { parseArgs } from 'node:util';
 import { ConversationClient } from './client.js';
 import { dataConverterWith, payloadCodecFrom } from './codec/data-converter.js';
-import { loadConfigOrExit, policyFrom } from './config.js';
+import { BatchStore } from './batch/store.js';
+import { BATCH_USAGE, runBatchCommand } from './batch/cli.js';
+import { batchDirFrom, loadConfigOrExit, policyFrom } from './config.js';
 import { RuntimeApiClient } from './runtime-api/index.js';
 import { runtimeEndpointFor } from './runtime-endpoint.js';
 import { validateStatus } from './workflows/validation.js';
@@ -18,12 +20,20 @@ const USAGE = `usage: conversations <command> [options]
                      (status: starting|running|stopped|archived|error, any case)
   pause <id> | resume <id> | close <id> [--reason <text>]  lifecycle on demand
   events <id> [--limit <n>] [--page <page id>]             the agent's events, read through the runtime
-  users <user id>                                          the user's limit, slots held and queue`;
+  users <user id>                                          the user's limit, slots held and queue
+${BATCH_USAGE}`;
 
 const COMMANDS = ['start', 'send', 'ready', 'info', 'list', 'pause', 'resume', 'close', 'events', 'users'] as const;
 type Command = (typeof COMMANDS)[number];
 
 async function run(argv: string[]): Promise<unknown> {
+  // Batches have options of their own; the batch store is the folder the workers write to.
+  if (argv[0] === 'batch') {
+    const config = loadConfigOrExit();
+    const conversations = await connect();
+    const context = { client: conversations.temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, store: new BatchStore(batchDirFrom(config)), usageError: (m: string) => new UsageError(m) };
+    return runBatchCommand(argv.slice(1), context);
+  }
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -114,7 +124,7 @@ function numberOption(value: string | undefined): number | undefined {
 
 run(process.argv.slice(2)).then(
   (output) => {
-    console.log(typeof output === 'string' ? output : JSON.stringify(output, null, 2));
+    if (output !== undefined) console.log(typeof output === 'string' ? output : JSON.stringify(output, null, 2));
     process.exit(0);
   },
   (error: unknown) => {

@@ -15,6 +15,8 @@ import type { AgentEvent, EventPage, RuntimeApiClient } from './runtime-api/inde
 import type { ConversationResult, conversationWorkflow } from './workflows/conversation.js';
 import { admissionStatusQuery, admissionWorkflowId } from './workflows/admission/messages.js';
 import type { UserAdmissionStatus } from './workflows/admission/messages.js';
+import { sharedSessionId, validateSharedRuntimeBinding } from './workflows/shared-runtime/messages.js';
+import type { SharedRuntimeBinding } from './workflows/shared-runtime/messages.js';
 import { admissionUpdate, closeSignal, infoQuery, pauseSignal, resumeSignal, sendMessageSignal, sendMessageUpdate, waitUntilReadyUpdate } from './workflows/messages.js';
 import type { MessageAck, SendMessageInput } from './workflows/messages.js';
 import { connectTemporal } from './temporal/connect.js';
@@ -66,6 +68,11 @@ export interface StartOptions {
    * limit), so a rejected start throws ConversationLimitError here. @default true
    */
   readonly waitForAdmission?: boolean;
+  /**
+   * Live on a named shared runtime (a pool of `runtimes`, least loaded first) instead of a
+   * runtime of its own; such a conversation takes no admission slot. @default its own runtime
+   */
+  readonly runtime?: SharedRuntimeBinding;
 }
 
 export interface ConversationSummary {
@@ -121,10 +128,11 @@ export class ConversationClient {
     const conversationId = validateConversationId(options.conversationId);
     const userId = validateUserId(options.userId);
     const message = options.message ? this.#message(options.message) : undefined;
+    const runtime = options.runtime === undefined ? undefined : validateSharedRuntimeBinding(options.runtime);
     const workflowOptions = {
       workflowId: conversationId,
       taskQueue: this.#options.taskQueue,
-      args: [{ conversationId, userId, policy: this.#options.policy }] as Parameters<typeof conversationWorkflow>,
+      args: [{ conversationId, userId, policy: this.#options.policy, ...(runtime && { runtime }) }] as Parameters<typeof conversationWorkflow>,
       workflowIdConflictPolicy: 'USE_EXISTING' as const,
       workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
       typedSearchAttributes: [
@@ -294,7 +302,8 @@ export class ConversationClient {
     const runtimeApi = this.#options.runtimeApi;
     if (!runtimeApi) throw new Error('ConversationClient needs a runtimeApi option to read events');
     const info = await this.info(conversationId);
-    const session = await runtimeApi.getSession(conversationId);
+    // A conversation on a shared runtime lives in that runtime's session.
+    const session = await runtimeApi.getSession(info.sharedRuntime ? sharedSessionId(info.sharedRuntime) : conversationId);
     if (!session || !info.runtimeUrl) throw new ConversationClosedError(conversationId);
     const agent = new AgentServerClient({ baseUrl: session.url, sessionApiKey: session.session_api_key ?? undefined });
     try {

@@ -159,6 +159,8 @@ export const configSchema = z.object({
   HTTP_CONNECTIONS: count(0, 0, 100_000, 'connections per origin for HTTP clients; 0 = unbounded'),
   CONVERSATION_IDLE_DELAY: duration('20m', 'pause a conversation\'s runtime after this long without activity'),
   CONVERSATION_RETENTION: duration('7d', 'stop (archive) a paused conversation\'s runtime after this long'),
+  SHARED_RUNTIME_IDLE_DELAY: duration('5m', 'stop a shared runtime after it has had no conversation for this long'),
+  BATCH_DIR: z.string().min(1).optional().describe('folder of the batch store (prompts and results of batch run), which the workers and the CLI must both see; unset = <DATA_DIR>/batches'),
   CONVERSATION_CLOSE_POLICY: z.enum(['stop', 'pause']).default('stop').describe('what close does to the runtime: stop | pause (default stop)'),
   // Capped so that the largest message, with its envelope, still fits the 1 MiB body a runtime accepts (see validation.ts).
   MESSAGE_MAX_BYTES: count(
@@ -287,6 +289,10 @@ export function policyFrom(config: Config): Partial<ConversationPolicy> {
 }
 
 /** The admission limits configuration sets, enforced by the workers' admission activities. */
+export function batchDirFrom(config: Config): string {
+  return path.resolve(config.BATCH_DIR ?? path.join(config.DATA_DIR, 'batches'));
+}
+
 export function admissionFrom(config: Config): AdmissionConfig {
   return { defaults: { limit: config.ADMISSION_LIMIT, policy: config.ADMISSION_POLICY }, overrides: config.ADMISSION_USER_OVERRIDES };
 }

@@ -20,11 +20,15 @@ export interface WorkerSettings {
   readonly bundlePath: string;
   /** Encrypt payloads (with the test key) as `npm start` does; false writes them in the clear. */
   readonly encrypted: boolean;
+  /** The batch store's folder (bench/batch.ts). @default buildActivities' default */
+  readonly batchDir?: string;
 }
 
 export interface WorkerHost {
   readonly where: 'in-process' | 'child process';
   readonly taskQueue: string;
+  /** Only for a worker in a child process: its PID, for reading its CPU time. */
+  readonly pid?: number;
   /** Only for an in-process worker: a client on it can request eager workflow starts. */
   readonly connection?: NativeConnection;
   /** The worker process's memory after a forced GC. */
@@ -42,7 +46,7 @@ export async function runWorker(settings: WorkerSettings) {
     Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [], telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
     runtimeInstalled = true;
   }
-  const wired = buildActivities({ runtimeApiUrl: settings.runtimeApiUrl, runtimeApiKey: settings.runtimeApiKey });
+  const wired = buildActivities({ runtimeApiUrl: settings.runtimeApiUrl, runtimeApiKey: settings.runtimeApiKey, batchDir: settings.batchDir });
   const connection = await NativeConnection.connect({ address: settings.address });
   const worker = await createWorker({
     connection,
@@ -92,6 +96,7 @@ export async function startChildWorker(settings: WorkerSettings): Promise<Worker
   return {
     where: 'child process',
     taskQueue: settings.taskQueue,
+    pid: child.pid,
     memory: async () => {
       const reply = nextMessage(child);
       child.send({ type: 'memory' });

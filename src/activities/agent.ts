@@ -10,7 +10,7 @@
 // it runs.
 import { createHash } from 'node:crypto';
 import { cancellationSignal, log, sleep } from '@temporalio/activity';
-import { AgentServerClient, UnauthorizedError, openEventStream } from '../runtime-api/index.js';
+import { AgentServerClient, UnauthorizedError, isMessageFrom, messageText, openEventStream } from '../runtime-api/index.js';
 import type { RunOutcome } from '../runtime-api/index.js';
 import type { ActivityDeps } from './deps.js';
 import { lastProgress, progress } from './heartbeats.js';
@@ -76,10 +76,14 @@ export function agentActivities(deps: ActivityDeps) {
   }
 
   return {
-    /** Idempotent (the ID is derived from the conversation ID); also reports how many user messages it holds. */
-    async createAgentConversation(input: RuntimeRef): Promise<{ agentConversationId: string; created: boolean; userMessages: number }> {
-      const agentConversationId = agentConversationIdFor(input.sessionId);
-      const request = await deps.startRequest(input.sessionId, agentConversationId);
+    /**
+     * Idempotent (the ID is derived from the conversation ID); also reports how many user messages it holds.
+     * `conversationId` is set on a shared runtime, whose session is not the conversation's.
+     */
+    async createAgentConversation(input: RuntimeRef & { conversationId?: string }): Promise<{ agentConversationId: string; created: boolean; userMessages: number }> {
+      const conversationId = input.conversationId ?? input.sessionId;
+      const agentConversationId = agentConversationIdFor(conversationId);
+      const request = await deps.startRequest(conversationId, agentConversationId);
       return withAgent(input, async (client) => {
         const signal = cancellationSignal();
         const { created } = await client.createConversation(request, { signal });
@@ -116,14 +120,21 @@ export function agentActivities(deps: ActivityDeps) {
     },
 
     /** Waits until this message's turn has ended (see turns.ts), woken by the agent server's event socket. */
-    async awaitTurn(input: AgentRef & { since?: string }): Promise<TurnOutcome> {
+    /**
+     * Follows the turn to its end. With `replyMaxBytes` (a batch item) the outcome also carries
+     * the agent's newest reply, read while the agent conversation surely exists: a reply read
+     * later, at close, could meet a retry after the conversation was deleted, and be lost.
+     */
+    async awaitTurn(input: AgentRef & { since?: string; replyMaxBytes?: number }): Promise<TurnOutcome> {
       const signal = cancellationSignal();
       const conversationId = input.agentConversationId;
-      return withAgent(input, (client, sessionApiKey) =>
-        followTurn(client, conversationId, input.since, signal, () =>
+      return withAgent(input, async (client, sessionApiKey) => {
+        const outcome = await followTurn(client, conversationId, input.since, signal, () =>
           openEventStream({ baseUrl: input.url, conversationId, sessionApiKey, afterTimestamp: input.since, signal, dispatcher: deps.agentDispatcher }),
-        ),
-      );
+        );
+        if (input.replyMaxBytes === undefined) return outcome;
+        return { ...outcome, reply: await newestReply(client, conversationId, input.replyMaxBytes, signal) };
+      });
     },
 
     /** Stops a running turn at once (/interrupt; /pause on servers without it); false when the conversation is unknown. */
@@ -164,4 +175,16 @@ async function runUnlessRunning(client: AgentServerClient, id: string): Promise<
 async function delivered(client: AgentServerClient, id: string, userMessages: number, alreadyPresent: boolean): Promise<Delivery> {
   const newest = await client.searchEvents(id, { ...USER_MESSAGES, sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal: cancellationSignal() });
   return { userMessages, alreadyPresent, since: newest.items[0]?.timestamp };
+}
+
+/** The agent's newest message, cut to `maxBytes`; null when it gave none. */
+async function newestReply(client: AgentServerClient, id: string, maxBytes: number, signal: AbortSignal): Promise<string | null> {
+  const newest = await client.searchEvents(id, { kind: 'MessageEvent', source: 'agent', sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal });
+  const event = newest.items[0];
+  return event && isMessageFrom(event, 'agent') ? truncateUtf8(messageText(event), maxBytes) : null;
+}
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.length <= maxBytes ? text : `${bytes.subarray(0, maxBytes).toString('utf8')}…`;
 }

@@ -1,9 +1,11 @@
 // What the activities are built from: injected clients and settings, so tests and the
 // worker wire real servers in one place and nothing is created at import time.
 import type { Dispatcher } from 'undici';
+import type { BatchStore } from '../batch/store.js';
 import type { RuntimeApiClient, StartConversationRequest } from '../runtime-api/index.js';
 import type { AdmissionConfig } from './admission.js';
 import type { SessionKeyCache } from './session-keys.js';
+import type { SharedRuntimeSettings } from '../workflows/shared-runtime/messages.js';
 
 export interface ActivityDeps {
   readonly runtimeApi: RuntimeApiClient;
@@ -16,6 +18,10 @@ export interface ActivityDeps {
   readonly runtimeEnvironment: Readonly<Record<string, string>>;
   /** Each user's concurrent-conversation limit and what happens over it. */
   readonly admission: AdmissionConfig;
+  /** What the owner of a shared runtime is started with (idle delay before its runtime stops, init timeout). */
+  readonly sharedRuntime: SharedRuntimeSettings;
+  /** Where batches keep their prompts and results. */
+  readonly batchStore: BatchStore;
   /** The agent conversation to create in a runtime; secrets are resolved here, in the worker, never in history. */
   startRequest(sessionId: string, agentConversationId: string): Promise<StartConversationRequest>;
 }

@@ -23,9 +23,9 @@ export interface EnsuredRuntime extends RuntimeRef {
 export function runtimeActivities(deps: ActivityDeps) {
   const { runtimeApi, sessionKeys } = deps;
 
-  async function start(sessionId: string): Promise<EnsuredRuntime> {
+  async function start(sessionId: string, environment?: Readonly<Record<string, string>>): Promise<EnsuredRuntime> {
     const started = await runtimeApi.start(
-      { image: deps.runtimeImage, session_id: sessionId, environment: { ...deps.runtimeEnvironment } },
+      { image: deps.runtimeImage, session_id: sessionId, environment: { ...deps.runtimeEnvironment, ...environment } },
       { signal: cancellationSignal() },
     );
     sessionKeys.remember(sessionId, started.runtime_id, started.session_api_key);
@@ -34,7 +34,8 @@ export function runtimeActivities(deps: ActivityDeps) {
 
   return {
     /** Adopt a running runtime, resume a paused one, else start one (the seed's _check_existing_runtime). */
-    async ensureRuntime(input: { sessionId: string }): Promise<EnsuredRuntime> {
+    /** `environment`: more for a runtime this starts (a shared runtime's run limit), over the deployment's. */
+    async ensureRuntime(input: { sessionId: string; environment?: Readonly<Record<string, string>> }): Promise<EnsuredRuntime> {
       const { sessionId } = input;
       const session = await runtimeApi.getSession(sessionId, { signal: cancellationSignal() });
       if (session?.status === 'running' || session?.status === 'starting') {
@@ -51,7 +52,7 @@ export function runtimeActivities(deps: ActivityDeps) {
           log.warn('resume failed; starting a new runtime', { sessionId, error: String(error) });
         }
       }
-      return start(sessionId);
+      return start(sessionId, input.environment);
     },
 
     /** Polls until the pod is ready and the agent server answers /alive; heartbeats between polls. */

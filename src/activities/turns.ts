@@ -31,6 +31,8 @@ import {
 export interface TurnOutcome {
   readonly executionStatus: string;
   readonly durationMs: number;
+  /** The agent's newest reply, when asked for (null: it gave none). */
+  readonly reply?: string | null;
 }
 
 /** How long reads may keep failing before the runtime counts as lost. */

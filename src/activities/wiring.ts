@@ -1,13 +1,17 @@
 // Builds the activities' dependencies from plain settings: one Runtime API client, one
 // shared dispatcher for every runtime's agent server, and the worker's session-key
 // cache. The worker, the tests and the benchmarks all wire activities through here.
-import { admissionFrom } from '../config.js';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BatchStore } from '../batch/store.js';
+import { admissionFrom, batchDirFrom } from '../config.js';
 import type { Config } from '../config.js';
 import { RuntimeApiClient, createAgentServerDispatcher } from '../runtime-api/index.js';
 import { DEFAULT_AGENT_TOOLS, startConversationRequest } from './agent-config.js';
 import type { AgentSettings } from './agent-config.js';
 import type { ActivityDeps } from './deps.js';
-import { NO_ADMISSION_LIMIT, createActivities } from './index.js';
+import type { SharedRuntimeSettings } from '../workflows/shared-runtime/messages.js';
+import { NO_ADMISSION_LIMIT, SHARED_RUNTIME_DEFAULTS, createActivities } from './index.js';
 import type { AdmissionConfig } from './index.js';
 import { SessionKeyCache } from './session-keys.js';
 
@@ -28,6 +32,10 @@ export interface ActivitySettings {
   readonly agent?: Partial<AgentSettings>;
   /** Per-user admission. @default no limit (NO_ADMISSION_LIMIT) */
   readonly admission?: AdmissionConfig;
+  /** Owners of shared runtimes. @default SHARED_RUNTIME_DEFAULTS (idle 5 min, init 180 s) */
+  readonly sharedRuntime?: Partial<SharedRuntimeSettings>;
+  /** The batch store's folder (BATCH_DIR). @default <tmpdir>/durable-conversations-batches */
+  readonly batchDir?: string;
 }
 
 /** The settings configuration gives, for the Runtime API at `endpoint`. */
@@ -42,6 +50,8 @@ export function activitySettingsFrom(config: Config, endpoint: { url: string; ap
     runtimeEnvironment: config.RUNTIME_ENVIRONMENT,
     agent: agentSettingsFrom(config),
     admission: admissionFrom(config),
+    sharedRuntime: { idleDelayMs: config.SHARED_RUNTIME_IDLE_DELAY, initTimeoutMs: config.RUNTIME_INIT_TIMEOUT },
+    batchDir: batchDirFrom(config),
   };
 }
 
@@ -62,6 +72,8 @@ export function buildActivities(settings: ActivitySettings) {
     runtimeImage: settings.runtimeImage ?? 'local/agent-server:latest',
     runtimeEnvironment: settings.runtimeEnvironment ?? {},
     admission: settings.admission ?? NO_ADMISSION_LIMIT,
+    sharedRuntime: { ...SHARED_RUNTIME_DEFAULTS, ...settings.sharedRuntime },
+    batchStore: new BatchStore(settings.batchDir ?? path.join(tmpdir(), 'durable-conversations-batches')),
     startRequest: (_sessionId, agentConversationId) => startConversationRequest(agent, agentConversationId),
   };
   return {

@@ -73,6 +73,9 @@ export function activitiesFor(policy: ConversationPolicy) {
     deleteAgentConversation: messaging.deleteAgentConversation,
     interruptAgent: brief.interruptAgent,
     awaitTurn: turns.awaitTurn,
+    // Attaching waits while the owner provisions the shared runtime, heartbeating.
+    attachSharedRuntime: provisioning.attachSharedRuntime,
+    pickSharedRuntime: provisioning.pickSharedRuntime,
   };
 }
 

@@ -16,11 +16,18 @@ import { bringUp } from './provisioning.js';
 import { describeFailure, publish } from './status.js';
 import { DEFAULT_POLICY, toInfo } from './state.js';
 import type { ConversationInfo, ConversationPolicy, ConversationState } from './state.js';
+import type { SharedRuntimeBinding } from './shared-runtime/messages.js';
 
 export interface ConversationWorkflowInput {
   readonly conversationId: string;
   readonly userId: string;
   readonly policy?: Partial<ConversationPolicy>;
+  /** Live on this shared runtime (pool) instead of a runtime of its own. */
+  readonly runtime?: SharedRuntimeBinding;
+  /** A first message, queued from the start (a batch item's prompt). */
+  readonly message?: { readonly messageId: string; readonly text: string };
+  /** Close once every queued message's turn has ended, returning the agent's last reply. */
+  readonly closeAfterReply?: boolean;
   /** Set only when the workflow continues as new. */
   readonly state?: ConversationState;
 }
@@ -29,6 +36,8 @@ export interface ConversationResult {
   readonly info: ConversationInfo;
   /** Messages still queued when the conversation closed. */
   readonly undelivered: number;
+  /** The agent's last reply, when the conversation was started with `closeAfterReply` (null: it gave none). */
+  readonly reply?: string | null;
 }
 
 export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<ConversationResult> {
@@ -56,7 +65,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
   }
   await releaseSlot(state);
   await condition(allHandlersFinished);
-  return { info: toInfo(state), undelivered: state.queue.length };
+  return { info: toInfo(state), undelivered: state.queue.length, ...(state.closeAfterReply && { reply: state.reply ?? null }) };
 }
 
 /**
@@ -92,6 +101,7 @@ async function serve(state: ConversationState, acts: WorkflowActivities): Promis
       await deliverNext(state, acts, recoveries);
       continue;
     }
+    if (state.closeAfterReply) return closeConversation(state, acts);
     // Named so the timer reads as "idle" or "retention" in the Temporal UI's timeline.
     const summary = state.status === 'RUNNING' ? 'idle: pause the runtime' : 'retention: stop the runtime';
     const woke = await condition(() => hasWork(state), quietTimeLeft(state), { summary });
@@ -136,19 +146,24 @@ function quietTimeLeft(state: ConversationState): number {
 }
 
 function initialState(input: ConversationWorkflowInput): ConversationState {
+  const first = input.message;
   return {
+    // Only runs started with these carry them, so earlier histories replay unchanged.
+    ...(input.runtime && { shared: { binding: input.runtime } }),
+    ...(input.closeAfterReply && { closeAfterReply: true }),
     conversationId: input.conversationId,
     userId: input.userId,
     policy: { ...DEFAULT_POLICY, ...input.policy },
     status: 'STARTING',
     runtime: { state: 'none', replaced: 0 },
-    queue: [],
-    recentMessageIds: [],
-    received: 0,
+    queue: first ? [{ messageId: first.messageId, text: first.text, receivedAt: Date.now() }] : [],
+    recentMessageIds: first ? [first.messageId] : [],
+    received: first ? 1 : 0,
     delivered: 0,
     duplicates: 0,
     lastActivityAt: Date.now(),
     requested: { pause: false, resume: false },
-    admission: initialHolding(),
+    // A conversation on a shared runtime holds no runtime of its own, so no slot of its user's.
+    admission: input.runtime ? undefined : initialHolding(),
   };
 }

@@ -12,7 +12,7 @@ import { ConversationErrorType, RUNTIME_ERROR_TYPES } from '../failure-types.js'
 import type { WorkflowActivities } from './activities.js';
 import { bringUp } from './provisioning.js';
 import { describeFailure, publish } from './status.js';
-import { agentRef, recordOutcome } from './state.js';
+import { REPLY_MAX_BYTES, agentRef, recordOutcome } from './state.js';
 import type { ConversationState, QueuedMessage } from './state.js';
 
 export interface Recoveries {
@@ -115,7 +115,9 @@ async function recover(state: ConversationState, acts: WorkflowActivities, recov
 async function followTurn(state: ConversationState, acts: WorkflowActivities, messageId: string): Promise<'ended' | 'interrupted' | 'lost'> {
   const startedAt = Date.now();
   const scope = new CancellationScope();
-  const turn = scope.run(() => acts.awaitTurn({ ...agentRef(state), since: state.turn?.since }));
+  // A batch item asks for the reply with the turn's end, while its agent conversation surely exists.
+  const replyMaxBytes = state.closeAfterReply ? { replyMaxBytes: REPLY_MAX_BYTES } : {};
+  const turn = scope.run(() => acts.awaitTurn({ ...agentRef(state), since: state.turn?.since, ...replyMaxBytes }));
   const interruptRequested = () => state.requested.pause || state.requested.close !== undefined;
   const interrupted = await Promise.race([turn.then(() => false, () => false), condition(interruptRequested).then(() => true)]);
   if (interrupted) scope.cancel();
@@ -124,6 +126,7 @@ async function followTurn(state: ConversationState, acts: WorkflowActivities, me
     const outcome = await turn;
     state.executionStatus = outcome.executionStatus;
     state.lastTurn = { messageId, executionStatus: outcome.executionStatus, durationMs: outcome.durationMs, interrupted: false };
+    if (state.closeAfterReply) state.reply = outcome.reply ?? null;
     result = 'ended';
   } catch (error) {
     // Only our own interruption may cancel the turn quietly; the workflow's cancellation goes on up.

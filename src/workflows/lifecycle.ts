@@ -6,6 +6,7 @@ import { CancellationScope, log } from '@temporalio/workflow';
 import type { WorkflowActivities } from './activities.js';
 import { releaseSlot } from './admission/slot.js';
 import { compensate } from './provisioning.js';
+import { leaveShared } from './shared-runtime/binding.js';
 import { describeFailure, publish } from './status.js';
 import { agentRef } from './state.js';
 import type { ConversationState } from './state.js';
@@ -18,7 +19,9 @@ import type { ConversationState } from './state.js';
  */
 export async function pauseRuntime(state: ConversationState, acts: WorkflowActivities, reason?: string): Promise<void> {
   if (state.runtime.state !== 'running' || !state.runtime.id) return;
-  const { paused } = await acts.pauseRuntime({ runtimeId: state.runtime.id });
+  // A shared runtime is never paused (other conversations may be mid-turn on it): the
+  // conversation only rests, and its next message finds its agent conversation in place.
+  const { paused } = state.shared ? { paused: true } : await acts.pauseRuntime({ runtimeId: state.runtime.id });
   state.runtime.state = paused ? 'paused' : 'none';
   if (!paused) state.notice = `runtime ${state.runtime.id} was gone when it was to be paused; the next message starts a new one`;
   state.runtime.pausedAt = Date.now();
@@ -32,6 +35,7 @@ export async function pauseRuntime(state: ConversationState, acts: WorkflowActiv
 }
 
 export async function closeConversation(state: ConversationState, acts: WorkflowActivities): Promise<void> {
+  if (state.shared) return stopRuntime(state, acts);
   const running = state.runtime.state === 'running';
   if (running && state.runtime.id && state.runtime.url && state.agentConversationId) {
     try {
@@ -51,7 +55,8 @@ export async function closeConversation(state: ConversationState, acts: Workflow
 }
 
 export async function stopRuntime(state: ConversationState, acts: WorkflowActivities): Promise<void> {
-  if (state.runtime.id) await acts.stopRuntime({ sessionId: state.conversationId, runtimeId: state.runtime.id });
+  if (state.shared) await leaveShared(state, acts);
+  else if (state.runtime.id) await acts.stopRuntime({ sessionId: state.conversationId, runtimeId: state.runtime.id });
   state.runtime.state = 'stopped';
   state.status = 'ARCHIVED';
   await releaseSlot(state);
@@ -67,3 +72,4 @@ export async function teardown(state: ConversationState, acts: WorkflowActivitie
     publish(state);
   });
 }
+

@@ -6,6 +6,7 @@ import { ApplicationFailure, CancellationScope, isCancellation, log } from '@tem
 import { ActivityErrorType, ConversationErrorType } from '../failure-types.js';
 import type { WorkflowActivities } from './activities.js';
 import { acquireSlot, releaseSlot } from './admission/slot.js';
+import { leaveShared, provisionShared } from './shared-runtime/binding.js';
 import { describeFailure, publish } from './status.js';
 import type { ConversationState } from './state.js';
 
@@ -24,7 +25,7 @@ export async function bringUp(state: ConversationState, acts: WorkflowActivities
   state.runtime.state = 'starting';
   publish(state);
   try {
-    const runtime = await provision(state, acts);
+    const runtime = state.shared ? await provisionShared(state, acts, reason === 'recover') : await provision(state, acts);
     // Also on resume: a paused runtime can be reaped behind our back, and then a new one serves.
     if (previousRuntime && previousRuntime !== runtime.runtimeId) {
       state.runtime.replaced++;
@@ -90,6 +91,8 @@ function failureType(error: unknown): string | undefined {
 
 /** Stops the session's runtime; never throws, and cancellation cannot cut it short. */
 export async function compensate(state: ConversationState, acts: WorkflowActivities): Promise<void> {
+  // A shared runtime serves other conversations too: leave it, never stop it.
+  if (state.shared) return CancellationScope.nonCancellable(() => leaveShared(state, acts));
   await CancellationScope.nonCancellable(async () => {
     try {
       const { stopped } = await acts.stopSessionRuntime({ sessionId: state.conversationId });

@@ -2,6 +2,7 @@
 // can be passed unchanged to continueAsNew and shown by the info query.
 import type { AdmissionPolicy } from './admission/messages.js';
 import type { MessageOutcome } from './messages.js';
+import type { SharedRuntimeBinding } from './shared-runtime/messages.js';
 
 /** Names follow the seed's ConversationStatus. */
 export type ConversationStatus = 'STARTING' | 'RUNNING' | 'STOPPED' | 'ARCHIVED' | 'ERROR';
@@ -73,6 +74,9 @@ export interface SlotHolding {
   rejection?: { message: string; limit: number };
 }
 
+/** The most of the agent's last reply a batch keeps. */
+export const REPLY_MAX_BYTES = 16 * 1024;
+
 export interface ConversationState {
   readonly conversationId: string;
   readonly userId: string;
@@ -82,7 +86,13 @@ export interface ConversationState {
    * `generation` counts provisionings: a message delivered under an older one is
    * delivered again (the delivery activity posts it only if the agent lacks it).
    */
-  runtime: { id?: string; url?: string; state: RuntimeState; replaced: number; pausedAt?: number; generation?: number };
+  runtime: { id?: string; url?: string; state: RuntimeState; replaced: number; pausedAt?: number; generation?: number; sessionId?: string };
+  /** Set when the conversation lives on a shared runtime (`member`: the pool runtime it was given) instead of its own. */
+  shared?: { binding: SharedRuntimeBinding; member?: string };
+  /** Close once every queued message's turn has ended, keeping the agent's last reply (batch items). */
+  closeAfterReply?: boolean;
+  /** The agent's last reply (at most REPLY_MAX_BYTES), read as each turn ends when `closeAfterReply` is set. */
+  reply?: string | null;
   /** The agent server's conversation UUID (derived from the conversation ID by an activity). */
   agentConversationId?: string;
   /** User messages the agent conversation holds, as last read or delivered: the baseline of exactly-once delivery. */
@@ -156,6 +166,8 @@ export interface ConversationInfo {
   readonly waitingForSlot: boolean;
   readonly stopReason?: string;
   readonly notice?: string;
+  /** The shared runtime the conversation lives on, if any. */
+  readonly sharedRuntime?: string;
 }
 
 export interface AdmissionView {
@@ -196,13 +208,15 @@ export function toInfo(state: ConversationState): ConversationInfo {
     admission: state.admission && toAdmissionView(state.admission),
     waitingForSlot: state.admission?.phase === 'waiting',
     stopReason: state.stopReason,
+    sharedRuntime: state.shared?.member,
   };
 }
 
 /** What an agent-server activity needs to reach this conversation in its runtime (no key: activities look it up). */
 export function agentRef(state: ConversationState) {
   return {
-    sessionId: state.conversationId,
+    // A shared runtime's session is its own, not the conversation's.
+    sessionId: state.runtime.sessionId ?? state.conversationId,
     runtimeId: state.runtime.id ?? '',
     url: state.runtime.url ?? '',
     agentConversationId: state.agentConversationId ?? '',

@@ -15,6 +15,7 @@ import { createRuntimeApiServer } from '../../src/local-runtime/server.js';
 import type { RuntimeApiServer, RuntimeApiServerOptions } from '../../src/local-runtime/server.js';
 import { isMessageFrom, messageText } from '../../src/runtime-api/index.js';
 import type { RuntimeApiClient } from '../../src/runtime-api/index.js';
+import type { SharedRuntimeSettings } from '../../src/workflows/shared-runtime/messages.js';
 import { startTestWorker } from './temporal.js';
 import type { TestTemporal } from './temporal.js';
 
@@ -40,13 +41,17 @@ export interface StackOptions {
   readonly agent?: Partial<AgentSettings>;
   /** Per-user admission for the in-process worker. @default no limit */
   readonly admission?: AdmissionConfig;
+  /** Owners of shared runtimes (idle delay, init timeout). @default SHARED_RUNTIME_DEFAULTS */
+  readonly sharedRuntime?: Partial<SharedRuntimeSettings>;
+  /** The batch store folder of the in-process worker. @default a fresh folder in dataDir */
+  readonly batchDir?: string;
 }
 
 export async function startConversationStack(options: StackOptions = {}): Promise<ConversationStack> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'dc-stack-'));
   const apiKey = randomBytes(16).toString('hex');
   const server = await createRuntimeApiServer({ apiKey, dataDir, stopGraceMs: 1_000, log: () => {}, ...options.server });
-  const wired = buildActivities({ runtimeApiUrl: server.url, runtimeApiKey: apiKey, agent: options.agent, admission: options.admission });
+  const wired = buildActivities({ runtimeApiUrl: server.url, runtimeApiKey: apiKey, agent: options.agent, admission: options.admission, sharedRuntime: options.sharedRuntime, batchDir: options.batchDir ?? path.join(dataDir, 'batches') });
   const temporal = await startTestWorker(wired.activities, { taskQueue: options.taskQueue, worker: !options.noWorker, address: options.address });
   const conversations = new ConversationClient({
     client: temporal.client,

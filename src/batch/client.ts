@@ -1,0 +1,127 @@
+// BatchClient: starts a batch (or attaches to the one already running under its ID),
+// reads its progress and writes its results in input order. The input is validated
+// and written to the batch store before the workflow starts, so the workflow only ever
+// sees a complete, checked batch. Re-running the same input attaches to the same batch:
+// its ID defaults to a digest of the input.
+import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { InvalidInputError, validateUserId } from '../workflows/validation.js';
+import type { batchWorkflow } from '../workflows/batch/workflow.js';
+import { BATCH_ID_PATTERN, batchProgressQuery, batchWorkflowId } from '../workflows/batch/messages.js';
+import type { BatchProgress, BatchSettings, ItemResult } from '../workflows/batch/messages.js';
+import { validateSharedRuntimeBinding } from '../workflows/shared-runtime/messages.js';
+import type { ConversationPolicy } from '../workflows/state.js';
+import { BATCH_DEFAULTS, MAX_BATCH_CONCURRENCY, sharedBindingFor } from './defaults.js';
+import { parseBatchInput } from './input.js';
+import type { BatchStore } from './store.js';
+
+export interface BatchRunOptions {
+  /** The input: one JSON object with a "prompt" per line. */
+  readonly input: string;
+  /** @default `b-` and the first 16 hex digits of the input's sha256 */
+  readonly batchId?: string;
+  /** @default BATCH_DEFAULTS.userId */
+  readonly userId?: string;
+  /** @default BATCH_DEFAULTS.concurrency */
+  readonly concurrency?: number;
+  /** Run every conversation on this shared runtime pool instead of a runtime each. */
+  readonly shared?: string;
+  /** Runtimes in the shared pool. @default 1 */
+  readonly runtimes?: number;
+  /** @default BATCH_DEFAULTS.maxAttempts */
+  readonly maxAttempts?: number;
+  /** @default BATCH_DEFAULTS.continueAsNewEvery */
+  readonly continueAsNewEvery?: number;
+  readonly policy?: Partial<ConversationPolicy>;
+}
+
+export interface BatchClientOptions {
+  readonly client: Client;
+  readonly taskQueue: string;
+  readonly store: BatchStore;
+}
+
+export class BatchClient {
+  constructor(private readonly options: BatchClientOptions) {}
+
+  /** Starts the batch, or attaches to it if it runs or ran under this ID with the same input. */
+  async run(options: BatchRunOptions): Promise<{ batchId: string; attached: boolean; total: number }> {
+    const input = parseBatchInput(options.input, options.policy?.maxMessageBytes);
+    const batchId = validateBatchId(options.batchId ?? `b-${input.digest.slice(0, 16)}`);
+    const settings = settingsFrom(batchId, input.prompts.length, options);
+    const existing = await this.options.store.manifest(batchId);
+    if (existing && existing.inputDigest !== input.digest) {
+      throw new InvalidInputError('batchId', `batch ${batchId} already exists with another input; give another --id`);
+    }
+    if (!existing) await this.options.store.create({ settings, inputDigest: input.digest, createdAt: new Date().toISOString() }, input.prompts);
+    // The batch as first started wins: a second run with other options attaches to it.
+    const started = existing?.settings ?? settings;
+    try {
+      await this.options.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
+        workflowId: batchWorkflowId(batchId),
+        taskQueue: this.options.taskQueue,
+        args: [started],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: `batch ${batchId}: ${started.total} items, ${started.concurrency} at a time`,
+      });
+    } catch (error) {
+      // It ran to its end before: attach to what it left.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      return { batchId, attached: true, total: started.total };
+    }
+    return { batchId, attached: existing !== undefined, total: started.total };
+  }
+
+  /** The batch's progress (a query; a finished batch answers from its last state). */
+  async progress(batchId: string): Promise<BatchProgress> {
+    try {
+      return await this.options.client.workflow.getHandle(batchWorkflowId(validateBatchId(batchId))).query(batchProgressQuery);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new InvalidInputError('batchId', `no batch ${batchId} on this Temporal namespace`);
+      throw error;
+    }
+  }
+
+  /** Waits for the batch to end; its final progress. */
+  async result(batchId: string): Promise<BatchProgress> {
+    return this.options.client.workflow.getHandle<typeof batchWorkflow>(batchWorkflowId(validateBatchId(batchId))).result();
+  }
+
+  /** One line per item, in input order; an item without a result yet is `pending`. */
+  async *results(batchId: string): AsyncGenerator<ItemResult | { index: number; status: 'pending' }> {
+    const manifest = await this.options.store.manifest(validateBatchId(batchId));
+    if (!manifest) throw new InvalidInputError('batchId', `no batch ${batchId} in the batch store ${this.options.store.root}`);
+    const results = await this.options.store.results(batchId);
+    for (let index = 0; index < manifest.settings.total; index++) yield results.get(index) ?? { index, status: 'pending' };
+  }
+}
+
+function settingsFrom(batchId: string, total: number, options: BatchRunOptions): BatchSettings {
+  const concurrency = whole('concurrency', options.concurrency ?? BATCH_DEFAULTS.concurrency, 1, MAX_BATCH_CONCURRENCY);
+  const runtimes = whole('runtimes', options.runtimes ?? 1, 1, 64);
+  if (options.runtimes !== undefined && options.shared === undefined) throw new InvalidInputError('runtimes', '--runtimes needs --shared <pool>');
+  return {
+    batchId,
+    userId: validateUserId(options.userId ?? BATCH_DEFAULTS.userId),
+    total,
+    concurrency,
+    ...(options.shared !== undefined && { runtime: validateSharedRuntimeBinding(sharedBindingFor(options.shared, runtimes, concurrency)) }),
+    maxAttempts: whole('maxAttempts', options.maxAttempts ?? BATCH_DEFAULTS.maxAttempts, 1, 100),
+    continueAsNewEvery: whole('continueAsNewEvery', options.continueAsNewEvery ?? BATCH_DEFAULTS.continueAsNewEvery, 1, 100_000),
+    ...(options.policy && { policy: options.policy }),
+  };
+}
+
+export function validateBatchId(batchId: unknown): string {
+  if (typeof batchId !== 'string' || !BATCH_ID_PATTERN.test(batchId)) {
+    throw new InvalidInputError('batchId', `invalid batch ID ${JSON.stringify(batchId)}: use 1-64 characters of letters, digits, '.', '_' or '-'`);
+  }
+  return batchId;
+}
+
+function whole(field: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw new InvalidInputError(field, `invalid ${field} ${JSON.stringify(value)}: use a whole number from ${min} to ${max}`);
+  return value;
+}
