@@ -25,7 +25,7 @@ import { sharedSessionId } from '../src/workflows/shared-runtime/messages.js';
 import { testDataConverter } from '../test/support/codec.js';
 import { agentConversationsOn } from '../test/support/shared-runtimes.js';
 import { perItem, readCpu } from './support/process-cpu.js';
-import { runtimeProcesses, treeMemory } from './support/process-memory.js';
+import { listProcs, runtimeProcesses, treeMemory } from './support/process-memory.js';
 import { buildBundle, startTemporal } from './support/setup.js';
 import { mapLimit, mb, percentile, table } from './support/stats.js';
 import { startChildWorker } from './support/worker-host.js';
@@ -132,7 +132,8 @@ async function runBatch(batches: BatchClient, world: World, worker: Awaited<Retu
 /** Where the CPU goes: each component's processes (the runtime's once it exists). */
 function cpuComponents(temporalPid: number | undefined, workerPid: number | undefined, world: World, pool: string) {
   return {
-    'Temporal server': async () => (temporalPid ? [temporalPid] : []),
+    // The server runs under a tether that leads its process group.
+    'Temporal server': async () => (temporalPid ? (await listProcs()).filter((p) => p.pgrp === temporalPid).map((p) => p.pid) : []),
     worker: async () => (workerPid ? [workerPid] : []),
     'shared runtime (sandbox tree)': async () => {
       const session = await world.runtimeApi.getSession(sharedSessionId(pool));

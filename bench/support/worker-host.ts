@@ -83,7 +83,8 @@ type ChildMessage = { type: 'ready' } | { type: 'memory'; rss: number; heapUsed:
 
 export async function startChildWorker(settings: WorkerSettings): Promise<WorkerHost> {
   const child = fork(fileURLToPath(new URL('./worker-child.ts', import.meta.url)), [], {
-    execArgv: ['--expose-gc', '--import', 'tsx'],
+    // BENCH_WORKER_CPU_PROFILE=<folder> writes the worker's V8 CPU profile there when it stops.
+    execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.BENCH_WORKER_CPU_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_WORKER_CPU_PROFILE] : [])],
     env: { ...process.env, BENCH_WORKER: JSON.stringify(settings) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
