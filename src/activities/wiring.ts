@@ -6,7 +6,7 @@ import path from 'node:path';
 import { BatchStore } from '../batch/store.js';
 import { admissionFrom, batchDirFrom } from '../config.js';
 import type { Config } from '../config.js';
-import { RuntimeApiClient, createAgentServerDispatcher } from '../runtime-api/index.js';
+import { RuntimeApiClient, closeDispatcher, createAgentServerDispatcher } from '../runtime-api/index.js';
 import { DEFAULT_AGENT_TOOLS, startConversationRequest } from './agent-config.js';
 import type { AgentSettings } from './agent-config.js';
 import type { ActivityDeps } from './deps.js';
@@ -81,7 +81,7 @@ export function buildActivities(settings: ActivitySettings) {
     runtimeApi,
     close: async () => {
       await runtimeApi.close();
-      await agentDispatcher.close();
+      await closeDispatcher(agentDispatcher);
     },
   };
 }

@@ -4,7 +4,7 @@
 // On this side 503 means "runtime paused" and 404/502/504 "runtime disconnected".
 import type { Agent, Dispatcher } from 'undici';
 import { z } from 'zod';
-import { HttpEndpoint, createDispatcher, path, validateRequest } from './http.js';
+import { HttpEndpoint, closeDispatcher, createDispatcher, path, validateRequest } from './http.js';
 import type { CallOptions } from './http.js';
 import {
   conversationInfoSchema,
@@ -64,11 +64,12 @@ export type RunOutcome = 'started' | 'already-running' | 'capacity-full';
 export class AgentServerClient {
   readonly #http: HttpEndpoint;
   readonly #dispatcher: Dispatcher;
-  readonly #ownsDispatcher: boolean;
+  /** The pool this client made (none when it was given one to share); close() ends it. */
+  readonly #ownPool: Agent | undefined;
 
   constructor(options: AgentServerClientOptions) {
-    this.#ownsDispatcher = options.dispatcher === undefined;
-    this.#dispatcher = options.dispatcher ?? createAgentServerDispatcher(options);
+    this.#ownPool = options.dispatcher === undefined ? createAgentServerDispatcher(options) : undefined;
+    this.#dispatcher = options.dispatcher ?? (this.#ownPool as Agent);
     this.#http = new HttpEndpoint({
       protocol: 'agent-server',
       baseUrl: options.baseUrl,
@@ -241,6 +242,6 @@ export class AgentServerClient {
 
   /** Closes the connection pool if this client created it. */
   async close(): Promise<void> {
-    if (this.#ownsDispatcher) await this.#dispatcher.close();
+    if (this.#ownPool) await closeDispatcher(this.#ownPool);
   }
 }

@@ -45,6 +45,22 @@ export function createDispatcher(options: DispatcherOptions): Agent {
   });
 }
 
+/** How long a closing pool may wait for requests still in flight before they are cut. */
+export const CLOSE_GRACE_MS = 5_000;
+
+/**
+ * Closes a connection pool: requests in flight may finish for `graceMs`, then whatever is
+ * left is cut. Undici's `close()` waits for every request in flight, and once called it
+ * cannot be cut short (a later `destroy()` waits for it too); a request to an agent server
+ * that stopped answering has a 600 s timeout, so a worker's shutdown could hang that long.
+ */
+export async function closeDispatcher(dispatcher: Agent, graceMs = CLOSE_GRACE_MS): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  const busy = () => Object.values(dispatcher.stats).some((origin) => origin.size > 0);
+  while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  await dispatcher.destroy();
+}
+
 export interface EndpointOptions {
   protocol: Protocol;
   baseUrl: string;

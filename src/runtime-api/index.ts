@@ -10,6 +10,6 @@ export { AgentServerClient, AGENT_SERVER_DEFAULTS, createAgentServerDispatcher }
 export type { AgentServerClientOptions, AgentServerDispatcherOptions, RunOutcome } from './agent-server-client.js';
 export { openEventStream } from './event-stream.js';
 export type { EventStream, EventStreamOptions } from './event-stream.js';
-export { parseRetryAfter } from './http.js';
+export { closeDispatcher, parseRetryAfter } from './http.js';
 export { REDACTED, redact, registerSecret } from './redaction.js';
 export type { CallOptions } from './http.js';

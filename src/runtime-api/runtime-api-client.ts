@@ -1,8 +1,8 @@
 // Typed client for the Runtime API (control plane), openhands-contract.md §1.
 // Every call carries `X-API-Key`; non-2xx answers become typed errors (see http.ts),
 // except the few statuses the contract gives a meaning (404 on getSession and stop).
-import type { Dispatcher } from 'undici';
-import { HttpEndpoint, createDispatcher, path, validateRequest } from './http.js';
+import type { Agent, Dispatcher } from 'undici';
+import { HttpEndpoint, closeDispatcher, createDispatcher, path, validateRequest } from './http.js';
 import type { CallOptions, UrlPath } from './http.js';
 import {
   imageExistsResponseSchema,
@@ -43,18 +43,20 @@ export const RUNTIME_API_DEFAULTS = { timeoutMs: 180_000, connectTimeoutMs: 10_0
 export class RuntimeApiClient {
   readonly #http: HttpEndpoint;
   readonly #dispatcher: Dispatcher;
-  readonly #ownsDispatcher: boolean;
+  /** The pool this client made (none when it was given one to share); close() ends it. */
+  readonly #ownPool: Agent | undefined;
 
   constructor(options: RuntimeApiClientOptions) {
     const timeoutMs = options.timeoutMs ?? RUNTIME_API_DEFAULTS.timeoutMs;
-    this.#ownsDispatcher = options.dispatcher === undefined;
-    this.#dispatcher =
-      options.dispatcher ??
-      createDispatcher({
-        timeoutMs,
-        connectTimeoutMs: options.connectTimeoutMs ?? RUNTIME_API_DEFAULTS.connectTimeoutMs,
-        connections: options.connections === undefined ? RUNTIME_API_DEFAULTS.connections : options.connections,
-      });
+    this.#ownPool =
+      options.dispatcher === undefined
+        ? createDispatcher({
+            timeoutMs,
+            connectTimeoutMs: options.connectTimeoutMs ?? RUNTIME_API_DEFAULTS.connectTimeoutMs,
+            connections: options.connections === undefined ? RUNTIME_API_DEFAULTS.connections : options.connections,
+          })
+        : undefined;
+    this.#dispatcher = options.dispatcher ?? (this.#ownPool as Agent);
     this.#http = new HttpEndpoint({
       protocol: 'runtime-api',
       baseUrl: options.baseUrl,
@@ -136,7 +138,7 @@ export class RuntimeApiClient {
 
   /** Closes the connection pool if this client created it. */
   async close(): Promise<void> {
-    if (this.#ownsDispatcher) await this.#dispatcher.close();
+    if (this.#ownPool) await closeDispatcher(this.#ownPool);
   }
 
   /** `/pause`, `/resume`, `/stop`: body `{"runtime_id"}`, read by status code only. */

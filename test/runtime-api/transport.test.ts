@@ -62,6 +62,23 @@ describe('timeouts', () => {
   });
 });
 
+describe('closing', () => {
+  test('a client closing with a request in flight cuts it after the grace time instead of waiting out its timeout', async () => {
+    // The server answers after 60 s and the client would wait 600 s: a closing worker must not.
+    server.script('GET', '/health', { delayMs: 60_000, body: { status: 'ok' } });
+    const patient = new AgentServerClient({ baseUrl: server.url, timeoutMs: 600_000 });
+    const inFlight = patient.health();
+    inFlight.catch(() => {}); // its rejection is checked below, after close
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the request is on the wire
+    const started = Date.now();
+    await patient.close();
+    const closedInMs = Date.now() - started;
+    await assert.rejects(inFlight, (error: unknown) => error instanceof NetworkError && /destroyed/.test(error.message));
+    // Grace is 5 s; 60 s is the server's answer. Anything well under it shows close did not wait.
+    assert.ok(closedInMs < 40_000, `close took ${closedInMs} ms`);
+  });
+});
+
 describe('network failures', () => {
   test('connection refused → NetworkError (retryable)', async () => {
     const gone = await startScriptedServer();
