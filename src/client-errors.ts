@@ -18,9 +18,9 @@ export class ConversationNotFoundError extends Error {
 export class ConversationClosedError extends Error {
   constructor(
     readonly conversationId: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; detail?: string },
   ) {
-    super(`conversation ${conversationId} is closed`, options);
+    super(`conversation ${conversationId} is closed${options?.detail ? `: ${options.detail}` : ''}`, options);
     this.name = 'ConversationClosedError';
   }
 }
