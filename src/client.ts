@@ -7,10 +7,10 @@ import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, Workflow
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { DataConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
-import { ConversationClosedError, TemporalUnavailableError, translateClientError, unavailableReason } from './client-errors.js';
+import { ConversationClosedError, RuntimeApiUnavailableError, TemporalUnavailableError, translateClientError, unavailableReason } from './client-errors.js';
 import type { ClientCall } from './client-errors.js';
 import { agentConversationIdFor } from './activities/agent.js';
-import { AgentServerClient } from './runtime-api/index.js';
+import { AgentServerClient, NetworkError, RequestTimeoutError, UnauthorizedError } from './runtime-api/index.js';
 import type { AgentEvent, EventPage, RuntimeApiClient } from './runtime-api/index.js';
 import type { ConversationResult, conversationWorkflow } from './workflows/conversation.js';
 import { admissionStatusQuery, admissionWorkflowId } from './workflows/admission/messages.js';
@@ -310,7 +310,7 @@ export class ConversationClient {
     const info = await this.info(conversationId);
     // A conversation on a shared runtime lives in that runtime's session.
     const sessionId = info.sharedRuntime ? sharedSessionId(info.sharedRuntime) : conversationId;
-    const session = info.status === 'ARCHIVED' ? undefined : await runtimeApi.getSession(sessionId);
+    const session = info.status === 'ARCHIVED' ? undefined : await this.#session(runtimeApi, sessionId);
     if (!session || session.status === 'stopped' || !info.runtimeUrl) return this.#keptEvents(conversationId, page);
     // A paused runtime cannot be read; the transcript was kept when it was paused.
     const keptAtPause = session.status === 'paused' && this.#options.transcriptDir ? await readTranscript(this.#options.transcriptDir, conversationId) : undefined;
@@ -320,6 +320,17 @@ export class ConversationClient {
       return await agent.searchEvents(agentConversationIdFor(conversationId), { page_id: page.pageId, limit: page.limit ?? 100 });
     } finally {
       await agent.close();
+    }
+  }
+
+  async #session(runtimeApi: RuntimeApiClient, conversationId: string) {
+    try {
+      return await runtimeApi.getSession(conversationId);
+    } catch (error) {
+      const unauthorized = error instanceof UnauthorizedError;
+      if (!unauthorized && !(error instanceof NetworkError || error instanceof RequestTimeoutError)) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new RuntimeApiUnavailableError(runtimeApi.baseUrl, `read the events of conversation ${conversationId}`, reason, { cause: error, unauthorized });
     }
   }
 

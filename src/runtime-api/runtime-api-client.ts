@@ -44,8 +44,11 @@ export class RuntimeApiClient {
   readonly #http: HttpEndpoint;
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
+  /** Where it sends requests, for messages that must say so. */
+  readonly baseUrl: string;
 
   constructor(options: RuntimeApiClientOptions) {
+    this.baseUrl = options.baseUrl;
     const timeoutMs = options.timeoutMs ?? RUNTIME_API_DEFAULTS.timeoutMs;
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher =

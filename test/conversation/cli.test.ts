@@ -9,6 +9,7 @@ import { startConversationStack } from '../support/conversations.js';
 import type { ConversationStack } from '../support/conversations.js';
 import { uniqueId } from '../support/temporal.js';
 import { runCli } from '../support/cli-process.js';
+import { freePort } from '../../src/temporal/dev-server.js';
 
 describe('the CLI: help, transcript, send --wait, after close', () => {
   let stack: ConversationStack;
@@ -75,6 +76,23 @@ describe('the CLI: help, transcript, send --wait, after close', () => {
     const closedInfo = JSON.parse(await ok('info', id)) as { status: string; statusMeaning: string };
     assert.equal(closedInfo.status, 'ARCHIVED');
     assert.match(closedInfo.statusMeaning, /^closed/);
+
+    // With the Runtime API at a closed port, events says where it looked and what to set.
+    const id2 = uniqueId('cli-no-api');
+    await ok('start', id2, '--user', 'cli-user');
+    await stack.conversations.waitUntilReady(id2);
+    const unreachable = await runCli(['events', id2], {
+      ...process.env,
+      TEMPORAL_TASK_QUEUE: stack.temporal.taskQueue,
+      RUNTIME_API_URL: `http://127.0.0.1:${await freePort()}`,
+      RUNTIME_API_KEY: 'unused',
+      DATA_DIR: stack.dataDir,
+    });
+    assert.equal(unreachable.code, 1, unreachable.stdout);
+    assert.match(unreachable.stderr, /RuntimeApiUnavailableError: cannot reach the Runtime API at http:\/\/127\.0\.0\.1:\d+ to read the events of conversation/);
+    assert.match(unreachable.stderr, /ECONNREFUSED/);
+    assert.match(unreachable.stderr, /set RUNTIME_API_URL \(and RUNTIME_API_KEY\) to it/);
+    await ok('close', id2);
 
     // A client that does not share the workers' data folder says where the transcript went.
     const elsewhere = new ConversationClient({ client: stack.temporal.client, taskQueue: stack.temporal.taskQueue, runtimeApi: stack.runtimeApi });
