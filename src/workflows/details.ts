@@ -16,13 +16,17 @@ const STATUS_WORDS: Readonly<Record<ConversationState['status'], string>> = {
 
 export function currentDetails(state: ConversationState): string {
   const ended = state.status === 'ARCHIVED' || state.status === 'ERROR';
+  // The message of a turn stays at the head of the queue until the loop takes it off, a step
+  // after the turn's end is published: count only the messages still waiting for a turn.
+  const turnRunning = state.turn !== undefined && state.executionStatus === 'running';
+  const waiting = state.queue.filter((message) => message.messageId !== state.turn?.messageId).length;
   return [
     `**${state.status}** (${STATUS_WORDS[state.status]}) — conversation \`${state.conversationId}\` of user \`${state.userId}\``,
     `runtime: ${state.runtime.state}${state.runtime.id ? ` (\`${state.runtime.id}\`)` : ''}${state.runtime.replaced ? `, replaced ${state.runtime.replaced}×` : ''}`,
     // A closed conversation's agent is gone with its runtime: its last reported state would read as if it still ran.
     ended ? '' : `agent: ${state.executionStatus ?? 'not started yet'}`,
-    state.turn ? `turn in progress: message \`${state.turn.messageId}\`${state.turn.since ? ` since ${state.turn.since}` : ''}` : '',
-    `messages: ${state.received} received, ${state.delivered} delivered, ${state.queue.length} queued${state.duplicates ? `, ${state.duplicates} duplicates dropped` : ''}`,
+    turnRunning && state.turn ? `turn in progress: message \`${state.turn.messageId}\`${state.turn.since ? ` since ${state.turn.since}` : ''}` : '',
+    `messages: ${state.received} received, ${state.delivered} delivered, ${waiting} waiting for their turn${state.duplicates ? `, ${state.duplicates} duplicates dropped` : ''}`,
     `last activity: ${new Date(state.lastActivityAt).toISOString()}`,
     state.admission?.phase === 'waiting' ? `waiting for a slot of user \`${state.userId}\` (position ${state.admission.position ?? '?'}, policy ${state.admission.policy ?? '?'})` : '',
     state.stopReason ? `paused by the system: ${state.stopReason}` : '',

@@ -38,7 +38,14 @@ describe('current details', () => {
   });
 
   test('a running turn: what the status means, the turn and since when, the policy in words', () => {
-    const text = currentDetails(state({ turn: { messageId: 'm-2', runtimeId: 'rt-1', generation: 1, since: '2026-12-02T10:00:01', userMessages: 2 } }));
+    const turn = { messageId: 'm-2', runtimeId: 'rt-1', generation: 1, since: '2026-12-02T10:00:01', userMessages: 2 };
+    const queue = [{ messageId: 'm-2', text: 'x', receivedAt: T0 }, { messageId: 'm-3', text: 'y', receivedAt: T0 }];
+    const text = currentDetails(state({ turn, queue }));
+    assert.match(text, /messages: 2 received, 2 delivered, 1 waiting for their turn/);
+    // Published at the turn's end, before the loop takes the message off the queue.
+    const ended = currentDetails(state({ turn, queue, executionStatus: 'finished' }));
+    assert.doesNotMatch(ended, /turn in progress/);
+    assert.match(ended, /agent: finished/);
     assert.match(text, /^\*\*RUNNING\*\* \(running\) — conversation `c-1` of user `u-1`/);
     assert.match(text, /turn in progress: message `m-2` since 2026-12-02T10:00:01/);
     assert.match(text, /policy: pause after 20 minutes idle, close after 7 days paused, close stops the runtime/);
