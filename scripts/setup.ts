@@ -8,6 +8,7 @@
 import { PROJECT_TOOLS_DIR, resolveAgentServer } from '../src/tools/agent-server.js';
 import { resolveBubblewrap } from '../src/tools/bubblewrap.js';
 import { resolveChromium } from '../src/tools/chromium.js';
+import { resolveDockerCompose } from '../src/tools/docker-compose.js';
 import { TEMPORAL_CLI, TEMPORAL_TEST_SERVER, resolveTool } from '../src/temporal/tool-resolver.js';
 
 const log = (message: string) => console.log(`[setup] ${message}`);
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
   const browserStarted = Date.now();
   const chromium = await resolveChromium({ explicitPath: process.env.CHROMIUM_PATH, log });
   log(`chromium: ${chromium} (${((Date.now() - browserStarted) / 1000).toFixed(1)} s)`);
+  const compose = await resolveDockerCompose(log);
+  log('path' in compose ? `docker-compose (validates docker-compose.yml in the tests): ${compose.path}` : `no docker-compose: ${compose.missing}`);
 }
 
 main().catch((error: unknown) => {

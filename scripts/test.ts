@@ -17,6 +17,7 @@ import { ensureTemporalServer, projectRoot } from '../src/temporal/server.js';
 import { PROJECT_TOOLS_DIR, resolveAgentServer } from '../src/tools/agent-server.js';
 import { resolveBubblewrap } from '../src/tools/bubblewrap.js';
 import { resolveChromium } from '../src/tools/chromium.js';
+import { resolveDockerCompose } from '../src/tools/docker-compose.js';
 import { workflowsPath } from '../src/worker.js';
 import { FAILURE_CONVERTER_PATH } from '../src/codec/data-converter.js';
 import { TEST_KEY_FILE } from '../test/support/codec.js';
@@ -46,6 +47,9 @@ async function main(): Promise<number> {
   // Sandboxes are isolated by default: bubblewrap is installed here (as root) if missing.
   const bwrap = await resolveBubblewrap({ explicitPath: config.RUNTIME_BWRAP_PATH, log: (m) => console.log(`[test] ${m}`) });
   const chromiumPath = await ensureChromium();
+  // For the compose file's test; without it that test says it skipped and why.
+  const compose = await resolveDockerCompose((m) => console.log(`[test] ${m}`));
+  if ('missing' in compose) console.error(`[test] no docker-compose: ${compose.missing}`);
   const scratch = await mkdtemp(path.join(tmpdir(), 'dc-test-'));
   const server = await ensureTemporalServer(config, { ephemeral: true, port: await freePort(), log: (m) => console.log(`[test] ${m}`) });
   try {

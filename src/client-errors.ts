@@ -18,9 +18,9 @@ export class ConversationNotFoundError extends Error {
 export class ConversationClosedError extends Error {
   constructor(
     readonly conversationId: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; detail?: string },
   ) {
-    super(`conversation ${conversationId} is closed`, options);
+    super(`conversation ${conversationId} is closed${options?.detail ? `: ${options.detail}` : ''}`, options);
     this.name = 'ConversationClosedError';
   }
 }
@@ -71,7 +71,7 @@ export class TemporalUnavailableError extends Error {
   readonly messageId: string | undefined;
   constructor(call: ClientCall, reason: string, options?: { cause?: unknown }) {
     const what = call.action ? ` to ${call.action}` : '';
-    let consequence = '; is the server running? set TEMPORAL_ADDRESS to its host:port';
+    let consequence = `; expected a Temporal frontend (gRPC) there (\`npm start\` runs one on 127.0.0.1:TEMPORAL_PORT, default 7233): is the server running? set TEMPORAL_ADDRESS to its host:port`;
     if (call.messageId !== undefined) {
       consequence =
         `: the message was NOT acknowledged (it may or may not have arrived); send it again with the same messageId ` +
@@ -83,6 +83,25 @@ export class TemporalUnavailableError extends Error {
     this.name = 'TemporalUnavailableError';
     this.address = call.address;
     this.messageId = call.messageId;
+  }
+}
+
+/**
+ * The Runtime API (which the client reads events through) did not answer, or refused the
+ * key. Says where it was looked for and which variables point elsewhere.
+ */
+export class RuntimeApiUnavailableError extends Error {
+  constructor(
+    readonly url: string,
+    action: string,
+    reason: string,
+    options?: { cause?: unknown; unauthorized?: boolean },
+  ) {
+    const fix = options?.unauthorized
+      ? 'it refused the key: set RUNTIME_API_KEY to its X-API-Key (a local `npm start` keeps it in DATA_DIR/runtime-api.key)'
+      : 'expected a Runtime API there (`npm start` runs one on 127.0.0.1:RUNTIME_API_PORT, default 8000): is it running? set RUNTIME_API_URL (and RUNTIME_API_KEY) to it';
+    super(`cannot reach the Runtime API at ${url} to ${action} (${reason}); ${fix}`, options);
+    this.name = 'RuntimeApiUnavailableError';
   }
 }
 

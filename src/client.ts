@@ -7,10 +7,10 @@ import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, Workflow
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { DataConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
-import { ConversationClosedError, TemporalUnavailableError, translateClientError, unavailableReason } from './client-errors.js';
+import { ConversationClosedError, RuntimeApiUnavailableError, TemporalUnavailableError, translateClientError, unavailableReason } from './client-errors.js';
 import type { ClientCall } from './client-errors.js';
 import { agentConversationIdFor } from './activities/agent.js';
-import { AgentServerClient } from './runtime-api/index.js';
+import { AgentServerClient, NetworkError, RequestTimeoutError, UnauthorizedError } from './runtime-api/index.js';
 import type { AgentEvent, EventPage, RuntimeApiClient } from './runtime-api/index.js';
 import type { ConversationResult, conversationWorkflow } from './workflows/conversation.js';
 import { admissionStatusQuery, admissionWorkflowId } from './workflows/admission/messages.js';
@@ -20,6 +20,7 @@ import type { SharedRuntimeBinding } from './workflows/shared-runtime/messages.j
 import { admissionUpdate, closeSignal, infoQuery, pauseSignal, resumeSignal, sendMessageSignal, sendMessageUpdate, waitUntilReadyUpdate } from './workflows/messages.js';
 import type { MessageAck, SendMessageInput } from './workflows/messages.js';
 import { connectTemporal } from './temporal/connect.js';
+import { readTranscript, transcriptPage, transcriptPath } from './transcripts.js';
 import { conversationListQuery, conversationStatusKey, conversationUserIdKey, runtimeStatusKey } from './workflows/search-attributes.js';
 import type { AdmissionView, ConversationInfo, ConversationPolicy, ConversationStatus } from './workflows/state.js';
 import {
@@ -54,6 +55,11 @@ export interface ConversationClientOptions {
   readonly runtimeApi?: RuntimeApiClient;
   /** Named in errors when Temporal cannot be reached. @default the client connection's address */
   readonly address?: string;
+  /**
+   * Where the workers keep transcripts of stopped runtimes (transcripts.ts), for `events()`
+   * after close. Only a worker sharing this folder (`npm start`, one host) writes here.
+   */
+  readonly transcriptDir?: string;
 }
 
 export interface StartOptions {
@@ -303,14 +309,40 @@ export class ConversationClient {
     if (!runtimeApi) throw new Error('ConversationClient needs a runtimeApi option to read events');
     const info = await this.info(conversationId);
     // A conversation on a shared runtime lives in that runtime's session.
-    const session = await runtimeApi.getSession(info.sharedRuntime ? sharedSessionId(info.sharedRuntime) : conversationId);
-    if (!session || !info.runtimeUrl) throw new ConversationClosedError(conversationId);
+    const sessionId = info.sharedRuntime ? sharedSessionId(info.sharedRuntime) : conversationId;
+    const session = info.status === 'ARCHIVED' ? undefined : await this.#session(runtimeApi, sessionId);
+    if (!session || session.status === 'stopped' || !info.runtimeUrl) return this.#keptEvents(conversationId, page);
+    // A paused runtime cannot be read; the transcript was kept when it was paused.
+    const keptAtPause = session.status === 'paused' && this.#options.transcriptDir ? await readTranscript(this.#options.transcriptDir, conversationId) : undefined;
+    if (keptAtPause) return transcriptPage(keptAtPause, page);
     const agent = new AgentServerClient({ baseUrl: session.url, sessionApiKey: session.session_api_key ?? undefined });
     try {
       return await agent.searchEvents(agentConversationIdFor(conversationId), { page_id: page.pageId, limit: page.limit ?? 100 });
     } finally {
       await agent.close();
     }
+  }
+
+  async #session(runtimeApi: RuntimeApiClient, conversationId: string) {
+    try {
+      return await runtimeApi.getSession(conversationId);
+    } catch (error) {
+      const unauthorized = error instanceof UnauthorizedError;
+      if (!unauthorized && !(error instanceof NetworkError || error instanceof RequestTimeoutError)) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new RuntimeApiUnavailableError(runtimeApi.baseUrl, `read the events of conversation ${conversationId}`, reason, { cause: error, unauthorized });
+    }
+  }
+
+  /** The transcript kept when the runtime was stopped, or ConversationClosedError saying where transcripts are kept. */
+  async #keptEvents(conversationId: string, page: { pageId?: string; limit?: number }): Promise<EventPage> {
+    const dir = this.#options.transcriptDir;
+    const kept = dir ? await readTranscript(dir, conversationId) : undefined;
+    if (kept) return transcriptPage(kept, page);
+    const where = dir
+      ? `no transcript of it in ${transcriptPath(dir, conversationId)}: the worker that stopped it keeps it in its own DATA_DIR/transcripts`
+      : 'the workers keep transcripts in their DATA_DIR/transcripts (give this client transcriptDir to read them)';
+    throw new ConversationClosedError(conversationId, { detail: `its runtime is stopped; ${where}` });
   }
 
   /** Every event of the conversation, following the page cursor to the end. */

@@ -10,6 +10,7 @@ const log = (message: string) => console.log(`[durable-conversations] ${message}
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  log('starting: Temporal, the Runtime API, the worker…');
   const stack = await startStack(config, { log });
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   log(`Runtime API ${stack.runtime.embedded ? `(local, ${config.RUNTIME_DRIVER} driver, ${config.RUNTIME_AGENT} agent, sandboxes ${walls}) ` : ''}at ${stack.runtime.url}`);
   log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}"`);
   if (config.DEMO === 'on') {
+    log('running the demonstration conversation (DEMO=off skips it)…');
     const demoClient = stack.conversations.withPolicy({ idleDelayMs: DEMO_IDLE_DELAY_MS });
     await runDemo({ conversations: demoClient, agent: stack.agent, uiUrl: stack.temporal.uiUrl, namespace: stack.temporal.namespace, print: log }).catch(
       (error: unknown) => log(`demo failed: ${error instanceof Error ? error.message : String(error)}`),

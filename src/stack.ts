@@ -21,6 +21,9 @@ import { ensureTemporalServer } from './temporal/server.js';
 import type { EmbeddedOptions, TemporalServer } from './temporal/server.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { connectWorker, createWorker } from './worker.js';
+import { assertTemporalReachable } from './temporal/connect.js';
+import { lockDataDir } from './startup/data-lock.js';
+import { assertPortsFree, plannedPorts } from './startup/ports.js';
 
 export interface Stack {
   readonly temporal: TemporalServer;
@@ -53,22 +56,49 @@ async function bundledLlmIfNeeded(config: Config, log?: (line: string) => void) 
   return { agent, close: () => llm.close() };
 }
 
+/**
+ * What can be known to fail before anything starts: every port the embedded parts will
+ * take (all the taken ones in one message), and a configured Temporal that does not answer.
+ */
+async function checkBeforeStarting(config: Config, options: StackOptions & { codecServer: boolean }, log: (line: string) => void): Promise<void> {
+  const embeddedTemporal = !config.TEMPORAL_ADDRESS;
+  await assertPortsFree(
+    plannedPorts(config, {
+      temporal: embeddedTemporal && options.port === undefined,
+      ui: !options.ephemeral,
+      codecServer: options.codecServer,
+      runtimeApi: !config.RUNTIME_API_URL,
+    }),
+  );
+  if (!embeddedTemporal) {
+    log(`checking the Temporal server at ${config.TEMPORAL_ADDRESS}…`);
+    await assertTemporalReachable(config.TEMPORAL_ADDRESS as string, 'start the worker');
+  }
+}
+
 export async function startStack(config: Config, options: StackOptions = {}): Promise<Stack> {
   installTemporalRuntime(config.LOG_LEVEL);
   const cleanups: Array<() => Promise<unknown>> = [];
   const stopAll = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => options.log?.(`shutdown: ${String(error)}`));
   };
+  const log = options.log ?? (() => {});
   try {
+    if (!options.ephemeral) {
+      const lock = await lockDataDir(config.DATA_DIR);
+      cleanups.push(() => lock.release());
+    }
     const codec = await payloadCodecFrom(config);
     const dataConverter = dataConverterWith(codec);
-    // Started first: the embedded Web UI is given its URL at start.
     const embeddedUi = !config.TEMPORAL_ADDRESS && !options.ephemeral;
+    await checkBeforeStarting(config, { ...options, codecServer: Boolean(codec && embeddedUi) }, log);
+    // Started first: the embedded Web UI is given its URL at start.
     const codecServer = codec && embeddedUi ? await startConfiguredCodecServer(config, codec, options.log) : undefined;
     if (codecServer) cleanups.push(() => codecServer.close());
     const temporal = await ensureTemporalServer(config, { ...options, uiCodecEndpoint: codecServer?.tokenUrl });
     cleanups.push(() => temporal.stop());
     const runtimeLog = config.LOG_LEVEL === 'debug' ? (line: string) => options.log?.(`runtime-api: ${line}`) : () => {};
+    if (!config.RUNTIME_API_URL) log(`starting the local Runtime API on ${config.RUNTIME_API_HOST}:${config.RUNTIME_API_PORT}…`);
     const runtime = await ensureRuntimeEndpoint(config, runtimeLog);
     cleanups.push(() => runtime.close());
     const settings = activitySettingsFrom(config, runtime);
@@ -89,6 +119,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       runtimeApi: wired.runtimeApi,
     });
 
+    log('starting the worker (bundling the workflows takes a few seconds)…');
     const worker = await createWorker({
       connection: nativeConnection,
       namespace: temporal.namespace,

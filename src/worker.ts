@@ -12,6 +12,8 @@ import { activitySettingsFrom, buildActivities } from './activities/wiring.js';
 import { loadConfigOrExit } from './config.js';
 import { runtimeEndpointFor } from './runtime-endpoint.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
+import { assertTemporalReachable } from './temporal/connect.js';
+import { TemporalUnavailableError } from './client-errors.js';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -55,8 +57,17 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
 }
 
 /** The SDK warns about any outbound payload over 512 KiB; a message within the limit is bigger than that, legitimately. */
+/** Says which address and variable to look at when Temporal does not answer, instead of the native client's transport error. */
 export async function connectWorker(address: string): Promise<NativeConnection> {
-  return NativeConnection.connect({ address, payloadLimits: { payloadsWarnSize: PAYLOAD_WARN_BYTES } });
+  const action = 'connect the worker';
+  await assertTemporalReachable(address, action);
+  try {
+    return await NativeConnection.connect({ address, payloadLimits: { payloadsWarnSize: PAYLOAD_WARN_BYTES } });
+  } catch (error) {
+    // The port answered but not as a Temporal frontend (another service, TLS, a proxy).
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+    throw new TemporalUnavailableError({ address, action }, `it answered, but not as a Temporal frontend: ${reason.slice(0, 200)}`, { cause: error });
+  }
 }
 
 async function main(): Promise<void> {

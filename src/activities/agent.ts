@@ -8,7 +8,6 @@
 // and compares that with what the workflow knows it delivered. A retry after a lost
 // answer (or after a worker died mid-call) finds the message there and only makes sure
 // it runs.
-import { createHash } from 'node:crypto';
 import { cancellationSignal, log, sleep } from '@temporalio/activity';
 import { AgentServerClient, UnauthorizedError, isMessageFrom, messageText, openEventStream } from '../runtime-api/index.js';
 import type { RunOutcome } from '../runtime-api/index.js';
@@ -16,6 +15,10 @@ import type { ActivityDeps } from './deps.js';
 import { lastProgress, progress } from './heartbeats.js';
 import type { RuntimeRef } from './runtime.js';
 import { followTurn } from './turns.js';
+import { keepTranscriptWith } from './transcript-keeper.js';
+import { agentConversationIdFor } from './agent-id.js';
+
+export { agentConversationIdFor };
 import type { TurnOutcome } from './turns.js';
 
 export type { TurnOutcome } from './turns.js';
@@ -49,15 +52,6 @@ export interface Delivery {
   readonly since: string | undefined;
 }
 
-/** The agent server wants a UUID; derive one from the conversation ID (RFC 4122 v5) so re-creation is idempotent. */
-export function agentConversationIdFor(conversationId: string): string {
-  const namespace = Buffer.from('6f0c1e52a2f44c1a9d3b5e7f8a9b0c1d', 'hex');
-  const hash = createHash('sha1').update(namespace).update(conversationId).digest();
-  hash[6] = ((hash[6] as number) & 0x0f) | 0x50;
-  hash[8] = ((hash[8] as number) & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 export function agentActivities(deps: ActivityDeps) {
   /** Runs `call` with the runtime's key; a 401 means the cached key is stale, so look it up once more. */
@@ -147,7 +141,11 @@ export function agentActivities(deps: ActivityDeps) {
 
     /** Frees what the conversation holds in the runtime (tmux sessions, file handles); false when it was already gone. */
     async deleteAgentConversation(input: AgentRef): Promise<boolean> {
-      return withAgent(input, (client) => client.deleteConversation(input.agentConversationId, { signal: cancellationSignal() }));
+      return withAgent(input, async (client) => {
+        // The agent's events go with the agent conversation: keep them first (transcripts.ts).
+        await keepTranscriptWith(deps, client, input.sessionId, input.agentConversationId);
+        return client.deleteConversation(input.agentConversationId, { signal: cancellationSignal() });
+      });
     },
   };
 }

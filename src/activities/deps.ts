@@ -22,6 +22,8 @@ export interface ActivityDeps {
   readonly sharedRuntime: SharedRuntimeSettings;
   /** Where batches keep their prompts and results. */
   readonly batchStore: BatchStore;
+  /** Where transcripts are kept before a runtime is paused or stopped (transcripts.ts); undefined keeps none. */
+  readonly transcriptDir?: string;
   /** The agent conversation to create in a runtime; secrets are resolved here, in the worker, never in history. */
   startRequest(sessionId: string, agentConversationId: string): Promise<StartConversationRequest>;
 }

@@ -8,6 +8,7 @@ import type { PodStatus } from '../runtime-api/index.js';
 import type { ActivityDeps } from './deps.js';
 import { ActivityErrorType } from '../failure-types.js';
 import { progress } from './heartbeats.js';
+import { keepTranscript } from './transcript-keeper.js';
 
 export interface RuntimeRef {
   readonly sessionId: string;
@@ -101,6 +102,7 @@ export function runtimeActivities(deps: ActivityDeps) {
      * or failed (409). That is a state for the workflow to record, never an error.
      */
     async pauseRuntime(input: { runtimeId: string }): Promise<{ paused: boolean }> {
+      await keepTranscript(deps, input.runtimeId);
       try {
         await runtimeApi.pause(input.runtimeId, { signal: cancellationSignal() });
         return { paused: true };
@@ -115,6 +117,7 @@ export function runtimeActivities(deps: ActivityDeps) {
 
     /** Idempotent: a runtime that is already gone (404) or stopped (409) counts as stopped. */
     async stopRuntime(input: { sessionId: string; runtimeId: string }): Promise<void> {
+      await keepTranscript(deps, input.runtimeId, input.sessionId);
       try {
         await runtimeApi.stop(input.runtimeId, { signal: cancellationSignal() });
       } catch (error) {
@@ -128,6 +131,7 @@ export function runtimeActivities(deps: ActivityDeps) {
       const session = await runtimeApi.getSession(input.sessionId, { signal: cancellationSignal() });
       sessionKeys.forget(input.sessionId);
       if (!session || session.status === 'stopped') return { stopped: null };
+      await keepTranscript(deps, session.runtime_id, input.sessionId);
       await runtimeApi.stop(session.runtime_id, { signal: cancellationSignal() });
       return { stopped: session.runtime_id };
     },

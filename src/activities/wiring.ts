@@ -7,6 +7,7 @@ import { BatchStore } from '../batch/store.js';
 import { admissionFrom, batchDirFrom } from '../config.js';
 import type { Config } from '../config.js';
 import { RuntimeApiClient, closeDispatcher, createAgentServerDispatcher } from '../runtime-api/index.js';
+import { transcriptDirOf } from '../transcripts.js';
 import { DEFAULT_AGENT_TOOLS, startConversationRequest } from './agent-config.js';
 import type { AgentSettings } from './agent-config.js';
 import type { ActivityDeps } from './deps.js';
@@ -36,6 +37,8 @@ export interface ActivitySettings {
   readonly sharedRuntime?: Partial<SharedRuntimeSettings>;
   /** The batch store's folder (BATCH_DIR). @default <tmpdir>/durable-conversations-batches */
   readonly batchDir?: string;
+  /** Where transcripts are kept when a runtime is paused or stopped. @default none kept */
+  readonly transcriptDir?: string;
 }
 
 /** The settings configuration gives, for the Runtime API at `endpoint`. */
@@ -52,6 +55,7 @@ export function activitySettingsFrom(config: Config, endpoint: { url: string; ap
     admission: admissionFrom(config),
     sharedRuntime: { idleDelayMs: config.SHARED_RUNTIME_IDLE_DELAY, initTimeoutMs: config.RUNTIME_INIT_TIMEOUT },
     batchDir: batchDirFrom(config),
+    transcriptDir: transcriptDirOf(config.DATA_DIR),
   };
 }
 
@@ -74,6 +78,7 @@ export function buildActivities(settings: ActivitySettings) {
     admission: settings.admission ?? NO_ADMISSION_LIMIT,
     sharedRuntime: { ...SHARED_RUNTIME_DEFAULTS, ...settings.sharedRuntime },
     batchStore: new BatchStore(settings.batchDir ?? path.join(tmpdir(), 'durable-conversations-batches')),
+    transcriptDir: settings.transcriptDir,
     startRequest: (_sessionId, agentConversationId) => startConversationRequest(agent, agentConversationId),
   };
   return {

@@ -45,8 +45,11 @@ export class RuntimeApiClient {
   readonly #dispatcher: Dispatcher;
   /** The pool this client made (none when it was given one to share); close() ends it. */
   readonly #ownPool: Agent | undefined;
+  /** Where it sends requests, for messages that must say so. */
+  readonly baseUrl: string;
 
   constructor(options: RuntimeApiClientOptions) {
+    this.baseUrl = options.baseUrl;
     const timeoutMs = options.timeoutMs ?? RUNTIME_API_DEFAULTS.timeoutMs;
     this.#ownPool =
       options.dispatcher === undefined

@@ -17,15 +17,24 @@ export interface TemporalConnectOptions {
 export async function connectTemporal(options: TemporalConnectOptions): Promise<Connection> {
   const timeoutMs = options.connectTimeoutMs ?? 10_000;
   const call = { address: options.address, action: '' };
-  try {
-    await probeTcp(options.address, timeoutMs);
-  } catch (error) {
-    throw new TemporalUnavailableError(call, error instanceof Error ? error.message : String(error), { cause: error });
-  }
+  await assertTemporalReachable(options.address, '', timeoutMs);
   try {
     return await Connection.connect({ address: options.address, connectTimeout: timeoutMs });
   } catch (error) {
     throw new TemporalUnavailableError(call, error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}
+
+/**
+ * Throws TemporalUnavailableError (address, what is expected there, the variable to set)
+ * unless a TCP connection to `address` opens. The worker's NativeConnection would
+ * otherwise report a closed port as `tonic::transport::Error(Transport, ConnectError(…))`.
+ */
+export async function assertTemporalReachable(address: string, action: string, timeoutMs = 10_000): Promise<void> {
+  try {
+    await probeTcp(address, timeoutMs);
+  } catch (error) {
+    throw new TemporalUnavailableError({ address, action }, error instanceof Error ? error.message : String(error), { cause: error });
   }
 }
 

@@ -135,7 +135,11 @@ async function waitUntilServing(address: string, namespace: string, child: Tethe
       await sleep(100);
     }
   }
-  throw new DevServerStartError(`temporal server at ${address} did not answer within ${timeoutMs} ms`, { cause: lastError });
+  const tail = output.slice(-10).join('\n') || '(it printed nothing)';
+  throw new DevServerStartError(
+    `temporal server at ${address} did not answer within ${timeoutMs / 1000} s; on a slow or busy machine give it longer with TEMPORAL_START_TIMEOUT (e.g. TEMPORAL_START_TIMEOUT=180s). Its last output:\n${tail}`,
+    { cause: lastError },
+  );
 }
 
 async function assertPortFree(ip: string, port: number, what: string, variable: string): Promise<void> {

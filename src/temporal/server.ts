@@ -37,6 +37,7 @@ export async function ensureTemporalServer(config: Config, options: EmbeddedOpti
   if (config.TEMPORAL_ADDRESS) {
     return { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, uiUrl: undefined, embedded: false, stop: async () => {} };
   }
+  options.log?.('finding the Temporal CLI…');
   const cli = await resolveTool(TEMPORAL_CLI, { explicitPath: config.TEMPORAL_CLI_PATH, toolsDir: toolsDir(projectRoot), log: options.log });
   const port = options.port ?? config.TEMPORAL_PORT;
   const uiPort = options.ephemeral ? undefined : config.TEMPORAL_UI_PORT;
@@ -45,6 +46,10 @@ export async function ensureTemporalServer(config: Config, options: EmbeddedOpti
     options.log?.('no temporal executable found or installable; using the Temporal SDK download');
     return startSdkDownloadedServer({ config, port, uiPort, dbFile, uiCodecEndpoint: options.uiCodecEndpoint });
   }
+  options.log?.(
+    `starting the Temporal dev server on 127.0.0.1:${port}${dbFile ? ` (state in ${dbFile})` : ''}; a cold start takes 10–30 s on a small machine (limit: TEMPORAL_START_TIMEOUT, ${config.TEMPORAL_START_TIMEOUT / 1000} s)…`,
+  );
+  const started = Date.now();
   const server = await startDevServer({
     executable: cli.path,
     port,
@@ -56,6 +61,7 @@ export async function ensureTemporalServer(config: Config, options: EmbeddedOpti
     startTimeoutMs: config.TEMPORAL_START_TIMEOUT,
     dynamicConfig: { ...EMBEDDED_DYNAMIC_CONFIG, ...options.dynamicConfig },
   });
+  options.log?.(`Temporal answered after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return { ...server, embedded: true };
 }
 

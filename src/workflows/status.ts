@@ -1,9 +1,10 @@
 // Keeps what operators see in step with the state: the ConversationStatus and runtime
 // status search attributes (so the Temporal UI can filter by them) and the workflow's
-// current details (markdown shown on its page). Only IDs and status names, no text.
+// current details (markdown shown on its page, details.ts). Only IDs and status names, no text.
 import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { conversationStatusKey, conversationUserIdKey, refusedMessagesKey, runtimeStatusKey, waitingForSlotKey } from './search-attributes.js';
 import type { ConversationState, ErrorRecord } from './state.js';
+import { currentDetails } from './details.js';
 
 export function publish(state: ConversationState): void {
   const current = workflowInfo().typedSearchAttributes;
@@ -25,20 +26,7 @@ export function publish(state: ConversationState): void {
       ...(waiting !== undefined ? [{ key: waitingForSlotKey, value: waiting }] : []),
     ]);
   }
-  setCurrentDetails(
-    [
-      `**${state.status}** — conversation \`${state.conversationId}\` of user \`${state.userId}\``,
-      `runtime: ${state.runtime.state}${state.runtime.id ? ` (\`${state.runtime.id}\`)` : ''}, replaced ${state.runtime.replaced}×`,
-      `agent: ${state.executionStatus ?? '—'}; messages: ${state.received} received, ${state.delivered} delivered, ${state.queue.length} queued`,
-      state.admission?.phase === 'waiting' ? `waiting for a slot of user \`${state.userId}\` (position ${state.admission.position ?? '?'}, policy ${state.admission.policy ?? '?'})` : '',
-      state.stopReason ? `paused: ${state.stopReason}` : '',
-      state.refused ? `refused messages: ${state.refused} (last: \`${state.lastRefused?.messageId ?? '?'}\`)` : '',
-      state.notice ? `note: ${state.notice}` : '',
-      state.lastError ? `last error: ${state.lastError.type}: ${state.lastError.message}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n\n'),
-  );
+  setCurrentDetails(currentDetails(state));
 }
 
 /** Describes a failure for the state without its stack: type and the innermost useful message. */

@@ -55,12 +55,12 @@ describe('key rotation across the worker and the CLI', () => {
     worker = await startWorker(BEFORE);
     await ok(BEFORE, 'start', old, '--user', 'rot', '--message', 'echo under-key-1');
     await ok(BEFORE, 'ready', old);
-    assert.equal(outcome(await ok(BEFORE, 'send', old, 'echo still-key-1', '--wait')), 'answered');
+    assert.equal(outcome(await ok(BEFORE, 'send', old, 'echo still-key-1', '--wait', '--json')), 'answered');
 
     // Rotate: a new worker and CLI with key 2 first and key 1 kept for reading.
     await worker.kill('SIGTERM');
     worker = await startWorker(AFTER);
-    const continued = await ok(AFTER, 'send', old, 'echo after-rotation', '--wait');
+    const continued = await ok(AFTER, 'send', old, 'echo after-rotation', '--wait', '--json');
     assert.equal(outcome(continued), 'answered', 'the new worker replayed the key-1 history and delivered');
     const info = await ok(AFTER, 'info', old);
     assert.equal(info.delivered, 3);

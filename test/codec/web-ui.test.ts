@@ -48,7 +48,7 @@ describe('the Temporal Web UI under npm start shows decrypted conversations', ()
     browser = await launchChromium(chromium);
     const started = await main.cli('start', id, '--user', 'ui-user', '--message', `echo ${secret}`, '--message-id', 'm1');
     assert.equal(started.code, 0, started.stderr);
-    const second = await main.cli('send', id, 'echo second-message', '--message-id', 'm2', '--wait');
+    const second = await main.cli('send', id, 'echo second-message', '--message-id', 'm2', '--wait', '--json');
     assert.equal(second.code, 0, second.stderr);
   });
   after(async () => {

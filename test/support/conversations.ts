@@ -16,6 +16,7 @@ import type { RuntimeApiServer, RuntimeApiServerOptions } from '../../src/local-
 import { isMessageFrom, messageText } from '../../src/runtime-api/index.js';
 import type { RuntimeApiClient } from '../../src/runtime-api/index.js';
 import type { SharedRuntimeSettings } from '../../src/workflows/shared-runtime/messages.js';
+import { transcriptDirOf } from '../../src/transcripts.js';
 import { startTestWorker } from './temporal.js';
 import type { TestTemporal } from './temporal.js';
 
@@ -45,19 +46,30 @@ export interface StackOptions {
   readonly sharedRuntime?: Partial<SharedRuntimeSettings>;
   /** The batch store folder of the in-process worker. @default a fresh folder in dataDir */
   readonly batchDir?: string;
+  /** Keep transcripts at pause and stop in `<dataDir>/transcripts`, as a worker of `npm start` does. @default off */
+  readonly keepTranscripts?: boolean;
 }
 
 export async function startConversationStack(options: StackOptions = {}): Promise<ConversationStack> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'dc-stack-'));
   const apiKey = randomBytes(16).toString('hex');
   const server = await createRuntimeApiServer({ apiKey, dataDir, stopGraceMs: 1_000, log: () => {}, ...options.server });
-  const wired = buildActivities({ runtimeApiUrl: server.url, runtimeApiKey: apiKey, agent: options.agent, admission: options.admission, sharedRuntime: options.sharedRuntime, batchDir: options.batchDir ?? path.join(dataDir, 'batches') });
+  const wired = buildActivities({
+    runtimeApiUrl: server.url,
+    runtimeApiKey: apiKey,
+    agent: options.agent,
+    admission: options.admission,
+    sharedRuntime: options.sharedRuntime,
+    batchDir: options.batchDir ?? path.join(dataDir, 'batches'),
+    transcriptDir: options.keepTranscripts ? transcriptDirOf(dataDir) : undefined,
+  });
   const temporal = await startTestWorker(wired.activities, { taskQueue: options.taskQueue, worker: !options.noWorker, address: options.address });
   const conversations = new ConversationClient({
     client: temporal.client,
     taskQueue: temporal.taskQueue,
     policy: options.policy,
     runtimeApi: wired.runtimeApi,
+    transcriptDir: transcriptDirOf(dataDir),
   });
   return {
     conversations,

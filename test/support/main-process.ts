@@ -13,6 +13,8 @@ export interface MainProcess {
   readonly uiUrl: string;
   readonly temporalAddress: string;
   readonly dataDir: string;
+  /** What it printed so far (stdout and stderr). */
+  output(): string;
   /** Runs `npm run cli -- <args>` against it; the parsed JSON on success. */
   cli(...args: string[]): Promise<{ code: number; out: unknown; stderr: string }>;
   stop(): Promise<void>;
@@ -66,6 +68,7 @@ export async function startMainProcess(extraEnv: Record<string, string> = {}, st
   return {
     env,
     dataDir,
+    output: () => output,
     uiUrl: `http://localhost:${ports.TEMPORAL_UI_PORT}`,
     temporalAddress: `127.0.0.1:${ports.TEMPORAL_PORT}`,
     cli: async (...args) => {
