@@ -109,6 +109,10 @@ export interface LaneOptions {
   readonly where: 'in-process' | 'child process';
   /** Payload encryption on clients and worker, as `npm start` runs. @default true */
   readonly encrypted?: boolean;
+  /** The worker's sticky cache. @default the project's default (WORKER_CACHE_SIZE's) */
+  readonly maxCachedWorkflows?: number;
+  /** 'ceiling': the worker runs ceiling-workflow.ts (bundlePath must be its bundle). @default 'conversations' */
+  readonly kind?: 'conversations' | 'ceiling';
 }
 
 /** Adds `requestEagerStart` to every start, leaving ConversationClient.start itself as it is. */
@@ -126,6 +130,8 @@ export async function startLane(options: LaneOptions): Promise<Lane> {
     runtimeApiKey: runtime.apiKey,
     bundlePath: options.bundlePath,
     encrypted: options.encrypted ?? true,
+    maxCachedWorkflows: options.maxCachedWorkflows,
+    kind: options.kind,
   };
   const dataConverter = settings.encrypted ? await testDataConverter() : {};
   const worker = options.where === 'child process' ? await startChildWorker(settings) : await startInprocWorker(settings);
