@@ -5,7 +5,7 @@
 // with the flags `npm start` uses, the local Runtime API (inproc sandboxes, runtime start
 // fixed at 150 ms) in this process, each worker in a child process of its own.
 // Run: npm run bench -- scale   (IDLE=10000 CACHE=1000 SAMPLES=40 LIVE=1000 BURSTS=2
-// PACED=100 PACED_GAP_MS=100 PARTS=1,2,3; e.g. IDLE=600 CACHE=200 LIVE=200 for a quick run)
+// PACED=100 PACED_GAP_MS=100 PARTS=1,2,3, WORKER_MAX_OLD_SPACE_MB=512 to bound the worker's heaps; e.g. IDLE=600 CACHE=200 LIVE=200 for a quick run)
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';

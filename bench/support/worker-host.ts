@@ -95,8 +95,15 @@ type ChildMessage =
 
 export async function startChildWorker(settings: WorkerSettings): Promise<WorkerHost> {
   const child = fork(fileURLToPath(new URL('./worker-child.ts', import.meta.url)), [], {
+    // WORKER_MAX_OLD_SPACE_MB bounds every V8 heap of the worker (its workflow thread's too: the flag is process-wide).
     // BENCH_WORKER_CPU_PROFILE=<folder> writes the worker's V8 CPU profile there when it stops.
-    execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.BENCH_WORKER_CPU_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_WORKER_CPU_PROFILE] : [])],
+    execArgv: [
+      '--expose-gc',
+      ...(process.env.WORKER_MAX_OLD_SPACE_MB ? [`--max-old-space-size=${process.env.WORKER_MAX_OLD_SPACE_MB}`] : []),
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_WORKER_CPU_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_WORKER_CPU_PROFILE] : []),
+    ],
     env: { ...process.env, BENCH_WORKER: JSON.stringify(settings) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
