@@ -20,7 +20,7 @@ describe('configuration', () => {
   test('the sticky cache size is a whole number of workflows, 0 turning the cache off', () => {
     assert.equal(loadConfig({ WORKER_CACHE_SIZE: '250' }).WORKER_CACHE_SIZE, 250);
     assert.equal(loadConfig({ WORKER_CACHE_SIZE: '0' }).WORKER_CACHE_SIZE, 0);
-    for (const bad of ['-1', '1.5', 'lots']) assert.throws(() => loadConfig({ WORKER_CACHE_SIZE: bad }), /WORKER_CACHE_SIZE=.*accepted: .*default 1000/);
+    for (const bad of ['-1', '1.5', 'lots']) assert.throws(() => loadConfig({ WORKER_CACHE_SIZE: bad }), /WORKER_CACHE_SIZE=.*accepted: .*default 500/);
   });
 
   test('an empty variable counts as unset', () => {
