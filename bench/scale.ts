@@ -66,8 +66,9 @@ async function ceiling(bundlePath: string, ceilingBundlePath: string): Promise<v
   const recorded = new RecordedMessages(runtime.wired.runtimeApi);
   try {
     const specs = {
-      ceiling: { temporal, bundlePath: ceilingBundlePath, where: CHILD, kind: 'ceiling' as const },
-      conversations: { temporal, bundlePath, where: CHILD },
+      // The same cache for both: with LIVE above it, a burst (which visits every workflow in turn) replays each one.
+      ceiling: { temporal, bundlePath: ceilingBundlePath, where: CHILD, kind: 'ceiling' as const, maxCachedWorkflows: CACHE },
+      conversations: { temporal, bundlePath, where: CHILD, maxCachedWorkflows: CACHE },
     };
     await withLanes(runtime, specs, async (lanes) => {
       const base = await ceilingTarget(lanes.ceiling!, LIVE, 'scale-ceiling');
