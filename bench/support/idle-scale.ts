@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConversationClient } from '../../src/client.js';
-import { timeline, wallNow } from './history.js';
+import { provisionRuntimeMs, timeline, wallNow } from './history.js';
 import type { RecordedMessages, Sent } from './recorded.js';
 import { provision } from './signal-latency.js';
 import { mapLimit } from './stats.js';
@@ -80,7 +80,10 @@ export interface ResumeSample {
   readonly workflowTasks: number;
   readonly activities: string;
   readonly queuedMs: number;
-  /** What the runtime itself took: the ensureRuntime (POST /resume) and waitUntilAlive activities' run times. */
+  /**
+   * What the runtime itself took: the ensureRuntime (POST /resume) and waitUntilAlive activities'
+   * run times, or since the fewer-tasks patch the same two steps inside provisionRuntime.
+   */
   readonly runtimeMs: number;
 }
 
@@ -95,14 +98,17 @@ export async function resumes(conversations: ConversationClient, ids: readonly s
   await sleep(1_000);
   const { sent, latencies } = await oneByOne(conversations, ids, recorded, gapMs, 'resume');
   return mapLimit(sent, 10, async (s, i) => {
-    const t = timeline((await conversations.temporal.workflow.getHandle(s.conversationId).fetchHistory()).events ?? []);
+    const events = (await conversations.temporal.workflow.getHandle(s.conversationId).fetchHistory()).events ?? [];
+    const t = timeline(events);
     const deliveredAt = s.sentAt + latencies[i]!;
     const after = t.activities.filter((a) => a.at >= s.sentAt && a.at <= deliveredAt);
     const tasks = t.workflowTasks.filter((w) => w.at >= s.sentAt && w.at <= deliveredAt);
     const runOf = (type: string) => after.find((a) => a.type === type)?.runMs ?? Number.NaN;
     return {
       totalMs: latencies[i]!,
-      runtimeMs: runOf('ensureRuntime') + runOf('waitUntilAlive'),
+      runtimeMs: after.some((a) => a.type === 'provisionRuntime')
+        ? ((await provisionRuntimeMs(events, conversations.temporal.workflow.options.loadedDataConverter, s.sentAt))[0] ?? Number.NaN)
+        : runOf('ensureRuntime') + runOf('waitUntilAlive'),
       workflowTasks: tasks.length,
       activities: after.map((a) => a.type).join(' → '),
       queuedMs: [...tasks, ...after].reduce((sum, x) => sum + x.queuedMs, 0),

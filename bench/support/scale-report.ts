@@ -54,7 +54,7 @@ export function printResumes(samples: readonly ResumeSample[], load: string): vo
       ['measure', 'p50', 'p99', 'max'],
       [
         row('send() → delivered', total),
-        row('  the runtime\'s own resume (ensureRuntime + waitUntilAlive run)', runtime),
+        row('  the runtime\'s own resume (POST /resume + wait until alive)', runtime),
         row('  overhead: the rest', overhead),
       ],
     ),

@@ -24,8 +24,8 @@ export interface ReadyVariant {
   run(sessionId: string): Promise<ReadyRun>;
 }
 
-const STEPS = ['ensureRuntime', 'waitUntilAlive', 'createAgentConversation'];
-/** Phase names, in the order they happen; a direct run has only the three steps. */
+const STEPS = ['requestSlot', 'ensureRuntime', 'waitUntilAlive', 'createAgentConversation', 'provisionRuntime'];
+/** Phase names, in the order they happen; a direct run has only ensure, wait and create; the workflow before the fewer-tasks patch has no provisionRuntime, after it only provisionRuntime. */
 export const PHASES = [
   'client start → workflow started',
   'workflow tasks (count)',
