@@ -68,11 +68,12 @@ async function startToReady(runtime: RuntimeApi, servers: Servers, bundles: Bund
   await withLanes(runtime, specs, async (l) => {
     const rows: Array<[string, string, ReadyVariant]> = [
       ['direct', 'direct: same activities, no Temporal', directVariant('direct', runtime.wired.activities)],
-      ['before', 'workflow before the fewer-tasks patch, worker in this process', workflowVariant('before', l.baseBefore!.conversations)],
+      ['before', 'as before issue 13 (workflow before the fewer-tasks patch, start then admission update)', workflowVariant('before', l.baseBefore!.conversations, true)],
       ['baseline', 'workflow, worker in this process', workflowVariant('baseline', l.base!.conversations)],
       ['child', 'workflow, worker in a child process', workflowVariant('child', l.child!.conversations)],
-      ['fastQBef', '+ transfer queue poll rate (npm start default), before the patch', workflowVariant('fastQBef', l.fastBefore!.conversations)],
+      ['fastQBef', '+ transfer queue poll rate (npm start default), as before issue 13', workflowVariant('fastQBef', l.fastBefore!.conversations, true)],
       ['fastQ', '+ transfer queue poll rate (npm start default)', workflowVariant('fastQ', l.fast!.conversations)],
+      ['fastQSep', '  the same, start then admission update (the client before)', workflowVariant('fastQSep', l.fast!.conversations, true)],
       ['eagerAct', '+ eager activity dispatch (server flag)', workflowVariant('eagerAct', l.tuned!.conversations)],
       ['eagerStart', '  + eager workflow start', workflowVariant('eagerStart', l.tuned!.eagerConversations!)],
       ['updStart', '  + update-with-start (no eager start)', updateWithStartVariant('updStart', l.tuned!.conversations, l.tuned!.worker.taskQueue)],

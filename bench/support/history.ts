@@ -35,6 +35,7 @@ export interface Timeline {
   /** Per activity type, in the order they ran. */
   readonly activities: Array<Span & { readonly type: string }>;
   readonly signaledAt: number[];
+  /** When the last update completed (start → ready: waitUntilReady). */
   readonly updateCompletedAt: number | undefined;
 }
 
@@ -80,7 +81,7 @@ export function timeline(events: readonly HistoryEvent[]): Timeline {
         result.signaledAt.push(at);
         break;
       case T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
-        result.updateCompletedAt ??= at;
+        result.updateCompletedAt = at; // the last one: waitUntilReady, after the admission update
         break;
     }
   }

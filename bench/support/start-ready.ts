@@ -36,10 +36,19 @@ export const PHASES = [
   'update completed → client',
 ];
 
-/** Through the workflow: ConversationClient.start (no message), then waitUntilReady; closed afterwards. */
-export function workflowVariant(label: string, conversations: ConversationClient): ReadyVariant {
+/**
+ * Through the workflow: ConversationClient.start (no message), then waitUntilReady; closed
+ * afterwards. `separateAdmission`: as the client started before it used update-with-start,
+ * the start and then the admission update.
+ */
+export function workflowVariant(label: string, conversations: ConversationClient, separateAdmission = false): ReadyVariant {
   return timedWorkflow(label, conversations, async (conversationId) => {
-    await conversations.start({ conversationId, userId: 'bench' });
+    if (separateAdmission) {
+      await conversations.start({ conversationId, userId: 'bench', waitForAdmission: false });
+      await conversations.admission(conversationId);
+    } else {
+      await conversations.start({ conversationId, userId: 'bench' });
+    }
     await conversations.waitUntilReady(conversationId);
   });
 }
