@@ -22,7 +22,7 @@ import { STICKY_QUEUE_TIMEOUT } from '../src/worker.js';
 import { KilledTooLateError } from './support/recovery-history.js';
 import { measure } from './support/recovery-run.js';
 import type { Lane, Sample } from './support/recovery-run.js';
-import { SCENARIOS } from './support/recovery-scenarios.js';
+import { SCENARIOS, scenarioName } from './support/recovery-scenarios.js';
 import { buildBundle, startTemporal } from './support/setup.js';
 import { table } from './support/stats.js';
 
@@ -51,10 +51,10 @@ function report(samples: readonly Sample[]): void {
   const rows: string[][] = [];
   for (const scenario of SCENARIOS) {
     for (const lane of LANES) {
-      const mine = samples.filter((x) => x.activity === scenario.activity && x.lane === lane.label);
+      const mine = samples.filter((x) => x.activity === scenarioName(scenario) && x.lane === lane.label);
       if (mine.length === 0) continue;
       rows.push([
-        scenario.activity,
+        scenarioName(scenario),
         lane.label,
         cell(mine, (x) => x.doneAt - x.killedAt),
         cell(mine, moving),
@@ -96,7 +96,7 @@ async function measureOnce(...args: Parameters<typeof measure>): Promise<Sample>
       return await measure(...args);
     } catch (error) {
       if (!(error instanceof KilledTooLateError) || attempt >= 3) throw error;
-      console.log(`  ${args[0].activity} (${args[1].label}): ${error.message}; measuring again`);
+      console.log(`  ${scenarioName(args[0])} (${args[1].label}): ${error.message}; measuring again`);
     }
   }
 }
@@ -112,14 +112,14 @@ async function main(): Promise<void> {
   const samples: Sample[] = [];
   try {
     const bundlePath = await buildBundle(scratch);
-    const scenarios = SCENARIOS.filter((scenario) => !ONLY || ONLY.has(scenario.activity));
+    const scenarios = SCENARIOS.filter((scenario) => !ONLY || ONLY.has(scenario.activity) || ONLY.has(scenarioName(scenario)));
     for (let round = 0; round < REPEAT; round++) {
       for (const scenario of scenarios) {
         // The lanes run at the same time, so they share whatever load the machine has.
         const measured = await Promise.all(LANES.map((lane) => measureOnce(scenario, lane, temporal, bundlePath)));
         for (const sample of measured) {
           samples.push(sample);
-          console.log(`  ${scenario.activity} (${sample.lane}): activity done ${s(sample.doneAt - sample.killedAt)} s, moving ${s(moving(sample))} s after the kill`);
+          console.log(`  ${scenarioName(scenario)} (${sample.lane}): activity done ${s(sample.doneAt - sample.killedAt)} s, moving ${s(moving(sample))} s after the kill`);
         }
       }
     }

@@ -2,6 +2,8 @@
 // test/fixtures/histories/, for the replay test that guards determinism. Run it again
 // after an intended workflow change (and keep old fixtures for versions still running):
 //   npx tsx scripts/record-histories.ts [scenario …]
+// FIXTURE_TAG=<tag> names the files <scenario>-<tag>-<n>.json, beside the ones recorded
+// before a change (which keep guarding the runs still going that began before it).
 // The stacks are the tests' (test/support), so the histories are encrypted with the test
 // key (test/fixtures/encryption.keys) and the replay test decrypts them with it.
 import { writeFile } from 'node:fs/promises';
@@ -23,6 +25,7 @@ import { startConversationStack, waitForInfo } from '../test/support/conversatio
 import type { ConversationStack } from '../test/support/conversations.js';
 
 const outDir = path.join(projectRoot, 'test', 'fixtures', 'histories');
+const tag = process.env.FIXTURE_TAG ? `-${process.env.FIXTURE_TAG}` : '';
 
 /** Runs the scenario on conversation `id`; may return more workflow IDs whose histories to record too. */
 type Scenario = (stack: ConversationStack, id: string, variant: AgentVariant) => Promise<void | string[]>;
@@ -180,8 +183,8 @@ async function main(): Promise<void> {
           for await (const { history } of runs) {
             n++;
             const recorded = history as Parameters<typeof historyToJSON>[0];
-            await writeFile(path.join(outDir, `${name}-${n}.json`), `${historyToJSON(recorded)}\n`);
-            console.log(`recorded ${name}-${n} (${workflowId}): ${recorded.events?.length ?? 0} events`);
+            await writeFile(path.join(outDir, `${name}${tag}-${n}.json`), `${historyToJSON(recorded)}\n`);
+            console.log(`recorded ${name}${tag}-${n} (${workflowId}): ${recorded.events?.length ?? 0} events`);
           }
         }
       } finally {

@@ -125,15 +125,33 @@ export class ConversationClient {
 
   /** Starts the conversation, or joins it if it is already running; returns the first message's ack if one was sent. */
   async start(options: StartOptions): Promise<{ ack?: MessageAck; admission?: AdmissionView }> {
+    if (!options.message && options.waitForAdmission !== false) return { admission: await this.#startAdmitted(options) };
     const started = await this.#start(options);
     if (options.waitForAdmission === false) return started;
     return { ...started, admission: await this.admission(options.conversationId) };
   }
 
-  async #start(options: StartOptions): Promise<{ ack?: MessageAck }> {
+  /**
+   * The start and the wait for admission in one call (update-with-start): the workflow
+   * answers it in its first task, where a start and then an update took a round trip and
+   * a workflow task more.
+   */
+  async #startAdmitted(options: StartOptions): Promise<AdmissionView> {
+    const { conversationId, workflowOptions } = this.#startOptions(options);
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof conversationWorkflow>('conversationWorkflow', workflowOptions);
+    try {
+      return await this.temporal.workflow.executeUpdateWithStart(admissionUpdate, { startWorkflowOperation });
+    } catch (error) {
+      // The run may have started all the same: admission() asks it again, and says why it failed.
+      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return this.admission(conversationId);
+      if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) return this.#admissionFailed(conversationId, error);
+      return this.#translate(conversationId, error, this.#call(`start conversation ${conversationId}`));
+    }
+  }
+
+  #startOptions(options: StartOptions) {
     const conversationId = validateConversationId(options.conversationId);
     const userId = validateUserId(options.userId);
-    const message = options.message ? this.#message(options.message) : undefined;
     const runtime = options.runtime === undefined ? undefined : validateSharedRuntimeBinding(options.runtime);
     const workflowOptions = {
       workflowId: conversationId,
@@ -148,6 +166,12 @@ export class ConversationClient {
       ],
       staticSummary: `conversation ${conversationId} (user ${userId})`,
     };
+    return { conversationId, workflowOptions };
+  }
+
+  async #start(options: StartOptions): Promise<{ ack?: MessageAck }> {
+    const { conversationId, workflowOptions } = this.#startOptions(options);
+    const message = options.message ? this.#message(options.message) : undefined;
     try {
       if (!message) {
         await this.temporal.workflow.start<typeof conversationWorkflow>('conversationWorkflow', workflowOptions);

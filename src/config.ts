@@ -105,6 +105,13 @@ const origins = (description: string) =>
   })
     .describe(description);
 
+/**
+ * Sized so that 10,000 live idle conversations fit one worker in 1 GiB with room to spare:
+ * a cached one costs about 338 KB of RSS, one outside the cache at most about 49 KB
+ * (bench/scale.ts; the sums are in docs/performance.md).
+ */
+export const DEFAULT_WORKER_CACHE_SIZE = 500;
+
 const count = (fallback: number, min: number, max: number, description: string) =>
   z.coerce.number().int().min(min).max(max).default(fallback).describe(`${description} (${min}-${max}; default ${fallback})`);
 
@@ -156,6 +163,12 @@ export const configSchema = z.object({
   RUNTIME_API_TIMEOUT: duration('180s', 'per-request timeout for Runtime API calls'),
   RUNTIME_INIT_TIMEOUT: duration('180s', 'how long a runtime may take to become alive before provisioning fails'),
   AGENT_SERVER_TIMEOUT: duration('600s', 'headers/body timeout for agent-server calls (slow LLM turns run past 60 s)'),
+  WORKER_CACHE_SIZE: count(
+    DEFAULT_WORKER_CACHE_SIZE,
+    0,
+    1_000_000,
+    'workflows each worker keeps in memory between their events (the sticky cache, about 0.34 MB of RSS each); an idle conversation outside it costs the worker far less and is replayed from its history at its next event; 0 = no cache (every event replays)',
+  ),
   HTTP_CONNECTIONS: count(0, 0, 100_000, 'connections per origin for HTTP clients; 0 = unbounded'),
   CONVERSATION_IDLE_DELAY: duration('20m', 'pause a conversation\'s runtime after this long without activity'),
   CONVERSATION_RETENTION: duration('7d', 'stop (archive) a paused conversation\'s runtime after this long'),

@@ -126,6 +126,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities: wired.activities,
       dataConverter,
+      maxCachedWorkflows: config.WORKER_CACHE_SIZE,
     });
     const running = worker.run();
     cleanups.push(async () => {

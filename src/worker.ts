@@ -9,7 +9,7 @@ import type { DataConverter } from '@temporalio/common';
 import { dataConverterWith, payloadCodecFrom } from './codec/data-converter.js';
 import { PAYLOAD_WARN_BYTES } from './codec/message-size.js';
 import { activitySettingsFrom, buildActivities } from './activities/wiring.js';
-import { loadConfigOrExit } from './config.js';
+import { DEFAULT_WORKER_CACHE_SIZE, loadConfigOrExit } from './config.js';
 import { runtimeEndpointFor } from './runtime-endpoint.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { assertTemporalReachable } from './temporal/connect.js';
@@ -34,7 +34,11 @@ export interface WorkerOptions {
   readonly dataConverter: DataConverter;
   /** A prebuilt bundle (tests share one); otherwise the workflows are bundled now. */
   readonly workflowBundle?: WorkflowBundleOption;
-  /** Bound the workflow cache explicitly rather than by the heap-size formula. @default 1000 */
+  /**
+   * The sticky cache: workflows kept in memory between their events (WORKER_CACHE_SIZE).
+   * Bounded explicitly, not by the SDK's heap-size formula, which assumes about 1 MB each
+   * and grows with the heap. @default DEFAULT_WORKER_CACHE_SIZE
+   */
   readonly maxCachedWorkflows?: number;
   /** Time given to running activities to finish on shutdown. @default '10s' */
   readonly shutdownGraceTime?: string;
@@ -50,7 +54,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     activities: options.activities,
     dataConverter: options.dataConverter,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    maxCachedWorkflows: options.maxCachedWorkflows ?? 1000,
+    maxCachedWorkflows: options.maxCachedWorkflows ?? DEFAULT_WORKER_CACHE_SIZE,
     shutdownGraceTime: options.shutdownGraceTime ?? '10s',
     stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout ?? STICKY_QUEUE_TIMEOUT,
   });
@@ -85,6 +89,7 @@ async function main(): Promise<void> {
     activities: wired.activities,
     dataConverter: dataConverterWith(codec),
     workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
+    maxCachedWorkflows: config.WORKER_CACHE_SIZE,
   });
   const stop = () => worker.getState() === 'RUNNING' && worker.shutdown();
   process.once('SIGINT', stop);

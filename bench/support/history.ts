@@ -2,7 +2,10 @@
 // as the client): time queued before a worker took a workflow or activity task, time
 // the worker spent on it, and the client's own legs around them.
 import type { WorkflowHandle } from '@temporalio/client';
+import type { LoadedDataConverter } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/codec-helpers.js';
 import { tsToMs } from '@temporalio/common/lib/time.js';
+import type { ProvisionedRuntime } from '../../src/activities/provisioning.js';
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
 
@@ -32,6 +35,7 @@ export interface Timeline {
   /** Per activity type, in the order they ran. */
   readonly activities: Array<Span & { readonly type: string }>;
   readonly signaledAt: number[];
+  /** When the last update completed (start → ready: waitUntilReady). */
   readonly updateCompletedAt: number | undefined;
 }
 
@@ -77,7 +81,7 @@ export function timeline(events: readonly HistoryEvent[]): Timeline {
         result.signaledAt.push(at);
         break;
       case T.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
-        result.updateCompletedAt ??= at;
+        result.updateCompletedAt = at; // the last one: waitUntilReady, after the admission update
         break;
     }
   }
@@ -86,3 +90,23 @@ export function timeline(events: readonly HistoryEvent[]): Timeline {
 
 /** Wall-clock now with sub-millisecond resolution, comparable to server event times. */
 export const wallNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * The runtime's own part (ensure + alive, from the activity's `stepsMs`) of each
+ * provisionRuntime that completed at or after `since`, decoded with the client's data converter.
+ */
+export async function provisionRuntimeMs(events: readonly HistoryEvent[], converter: LoadedDataConverter, since: number): Promise<number[]> {
+  const provisions = new Set<string>();
+  const found: number[] = [];
+  for (const event of events) {
+    if ((event.eventType as number) === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && event.activityTaskScheduledEventAttributes?.activityType?.name === 'provisionRuntime') {
+      provisions.add(String(event.eventId));
+    }
+    const completed = event.activityTaskCompletedEventAttributes;
+    if ((event.eventType as number) !== T.EVENT_TYPE_ACTIVITY_TASK_COMPLETED || !completed || timeOf(event) < since) continue;
+    if (!provisions.has(String(completed.scheduledEventId))) continue;
+    const result = await decodeFromPayloadsAtIndex<ProvisionedRuntime>(converter, 0, completed.result?.payloads);
+    found.push(result.stepsMs.ensure + result.stepsMs.alive);
+  }
+  return found;
+}

@@ -12,6 +12,7 @@ import { uniqueId } from '../../test/support/temporal.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { awaitRecovery } from './recovery-history.js';
 import type { Recovery } from './recovery-history.js';
+import { scenarioName } from './recovery-scenarios.js';
 import type { Rig, Scenario } from './recovery-scenarios.js';
 import { spawnRecoveryWorker } from './recovery-worker.js';
 import type { RecoveryWorker } from './recovery-worker.js';
@@ -93,7 +94,7 @@ export async function measure(scenario: Scenario, lane: Lane, temporal: { addres
       done.then(() => watchInfo(rig, before)),
       workEnded,
     ]);
-    return { activity: scenario.activity, lane: lane.label, killedAt, ...recovery, ...moving, workEndedAt };
+    return { activity: scenarioName(scenario), lane: lane.label, killedAt, ...recovery, ...moving, workEndedAt };
   } finally {
     for (const worker of workers) await worker.kill();
     await rig.close();

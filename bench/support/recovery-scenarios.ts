@@ -29,6 +29,8 @@ type Matcher = (method: string, path: string) => boolean;
 
 export interface Scenario {
   readonly activity: string;
+  /** Which step of the activity, where one has several (provisionRuntime: ensure, wait, create). */
+  readonly step?: string;
   /** The call whose answer is held on the runtime proxy / the control-plane proxy (a new matcher per run). */
   readonly runtimeCall?: () => Matcher;
   readonly controlCall?: () => Matcher;
@@ -40,6 +42,9 @@ export interface Scenario {
   /** When the step's own work ended (probed from the kill on): it could not have completed before. */
   workEnded?(rig: Rig): Promise<number>;
 }
+
+/** How a scenario is named in the report. */
+export const scenarioName = (scenario: Scenario) => (scenario.step ? `${scenario.activity} (${scenario.step})` : scenario.activity);
 
 const agentCall = (method: string, tail: RegExp) => (): Matcher => (m, p) => m === method && /^\/sandboxes\/[^/]+\/api\/conversations/.test(p) && tail.test(p);
 const controlCall = (method: string, path: string) => (): Matcher => (m, p) => m === method && p === path;
@@ -55,7 +60,7 @@ async function idle(rig: Rig): Promise<void> {
   await waitForInfo(rig.stack.conversations, rig.id, (i) => i.lastTurn?.messageId === 'm0' && i.queued === 0, 90_000);
 }
 
-/** Long enough that waitUntilAlive's first look finds the runtime still starting. */
+/** Long enough that the wait's first look finds the runtime still starting. */
 const START_DELAY_MS = 3_000;
 const TURN_MS = 20_000;
 /** How long before the turn ends its worker is killed (the margin covers noticing that the turn began). */
@@ -63,7 +68,8 @@ const LEFT_MS = 3_000;
 
 export const SCENARIOS: readonly Scenario[] = [
   {
-    activity: 'ensureRuntime',
+    activity: 'provisionRuntime',
+    step: 'ensure',
     controlCall: controlCall('POST', '/start'),
     enter: async (rig) => {
       await rig.stack.conversations.start({ conversationId: rig.id, userId: 'bench' });
@@ -72,7 +78,8 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     // The second look at a runtime still starting (the first found it so) is held.
-    activity: 'waitUntilAlive',
+    activity: 'provisionRuntime',
+    step: 'wait until alive',
     faults: { startDelayMs: START_DELAY_MS },
     controlCall: nth(2, (m, p) => m === 'GET' && p.startsWith('/runtime/')),
     enter: async (rig) => {
@@ -88,7 +95,8 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
-    activity: 'createAgentConversation',
+    activity: 'provisionRuntime',
+    step: 'create agent conversation',
     runtimeCall: () => (m, p) => m === 'POST' && /^\/sandboxes\/[^/]+\/api\/conversations$/.test(p),
     enter: async (rig) => {
       await rig.stack.conversations.start({ conversationId: rig.id, userId: 'bench' });

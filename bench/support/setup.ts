@@ -51,24 +51,45 @@ export async function startRuntimeApi(faults: FaultOptions) {
 }
 export type RuntimeApi = Awaited<ReturnType<typeof startRuntimeApi>>;
 
+export interface BundleOptions {
+  /** Run these activities as local activities (local-activities-workflow.ts). */
+  readonly localActivities?: readonly string[];
+  /**
+   * The workflow as it provisioned before the fewer-tasks patch (src/workflows/fewer-tasks.ts
+   * answers false): three provisioning activities and the admission round trip, to measure
+   * beside the code of today.
+   */
+  readonly beforeFewerTasks?: boolean;
+}
+
 /**
- * Bundles the project's workflows once for every worker. With `localActivities`, the
- * workflow's `./activities.js` is swapped for a module that runs those activities as
- * local activities (local-activities-workflow.ts): src stays as it is.
+ * Bundles the project's workflows once for every worker. Modules of src/workflows can be
+ * swapped for bench-only ones (see BundleOptions): src stays as it is.
  */
-export async function buildBundle(dir: string, localActivities: readonly string[] = []): Promise<string> {
+export async function buildBundle(dir: string, options: BundleOptions = {}): Promise<string> {
   const quiet = { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => console.error(m) };
-  const name = localActivities.length > 0 ? `local-${localActivities.join('-')}` : 'plain';
-  const swap = path.join(dir, `activities-${name}.js`);
-  const helper = fileURLToPath(new URL('./local-activities-workflow.ts', import.meta.url));
-  await writeFile(swap, `import { withLocalActivities } from ${JSON.stringify(helper)};\n` +
-    `export const activitiesFor = (policy) => withLocalActivities(policy, ${JSON.stringify(localActivities)});\n`);
+  const localActivities = options.localActivities ?? [];
+  const name = [localActivities.length > 0 ? `local-${localActivities.join('-')}` : 'plain', options.beforeFewerTasks ? 'before' : ''].filter(Boolean).join('-');
   const workflowsDir = path.dirname(workflowsPath);
+  const swaps = new Map<string, string>();
+  if (localActivities.length > 0) {
+    const helper = fileURLToPath(new URL('./local-activities-workflow.ts', import.meta.url));
+    const swap = path.join(dir, `activities-${name}.js`);
+    await writeFile(swap, `import { withLocalActivities } from ${JSON.stringify(helper)};\n` +
+      `export const activitiesFor = (policy) => withLocalActivities(policy, ${JSON.stringify(localActivities)});\n`);
+    swaps.set(path.join(workflowsDir, 'activities.js'), swap);
+  }
+  if (options.beforeFewerTasks) {
+    const swap = path.join(dir, `fewer-tasks-${name}.js`);
+    await writeFile(swap, `export const FEWER_TASKS_TO_PROVISION = 'fewer-tasks-to-provision';\nexport const fewerTasksToProvision = () => false;\n`);
+    swaps.set(path.join(workflowsDir, 'fewer-tasks.js'), swap);
+  }
   const swapPlugin = {
     apply: (compiler: Compiler) =>
-      compiler.hooks.normalModuleFactory.tap('bench-local-activities', (factory) =>
-        factory.hooks.beforeResolve.tap('bench-local-activities', (data) => {
-          if (data.request === './activities.js' && data.context === workflowsDir) data.request = swap;
+      compiler.hooks.normalModuleFactory.tap('bench-swaps', (factory) =>
+        factory.hooks.beforeResolve.tap('bench-swaps', (data) => {
+          const swap = data.request.startsWith('.') ? swaps.get(path.resolve(data.context, data.request)) : undefined;
+          if (swap) data.request = swap;
         }),
       ),
   };
@@ -76,7 +97,7 @@ export async function buildBundle(dir: string, localActivities: readonly string[
     workflowsPath,
     failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: quiet,
-    webpackConfigHook: localActivities.length > 0 ? (config) => ({ ...config, plugins: [...(config.plugins ?? []), swapPlugin] }) : undefined,
+    webpackConfigHook: swaps.size > 0 ? (config) => ({ ...config, plugins: [...(config.plugins ?? []), swapPlugin] }) : undefined,
   });
   const bundlePath = path.join(dir, `workflow-bundle-${name}.js`);
   await writeFile(bundlePath, bundle.code);
@@ -109,6 +130,10 @@ export interface LaneOptions {
   readonly where: 'in-process' | 'child process';
   /** Payload encryption on clients and worker, as `npm start` runs. @default true */
   readonly encrypted?: boolean;
+  /** The worker's sticky cache. @default the project's default (WORKER_CACHE_SIZE's) */
+  readonly maxCachedWorkflows?: number;
+  /** 'ceiling': the worker runs ceiling-workflow.ts (bundlePath must be its bundle). @default 'conversations' */
+  readonly kind?: 'conversations' | 'ceiling';
 }
 
 /** Adds `requestEagerStart` to every start, leaving ConversationClient.start itself as it is. */
@@ -126,6 +151,8 @@ export async function startLane(options: LaneOptions): Promise<Lane> {
     runtimeApiKey: runtime.apiKey,
     bundlePath: options.bundlePath,
     encrypted: options.encrypted ?? true,
+    maxCachedWorkflows: options.maxCachedWorkflows,
+    kind: options.kind,
   };
   const dataConverter = settings.encrypted ? await testDataConverter() : {};
   const worker = options.where === 'child process' ? await startChildWorker(settings) : await startInprocWorker(settings);

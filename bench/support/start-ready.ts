@@ -24,8 +24,8 @@ export interface ReadyVariant {
   run(sessionId: string): Promise<ReadyRun>;
 }
 
-const STEPS = ['ensureRuntime', 'waitUntilAlive', 'createAgentConversation'];
-/** Phase names, in the order they happen; a direct run has only the three steps. */
+const STEPS = ['requestSlot', 'ensureRuntime', 'waitUntilAlive', 'createAgentConversation', 'provisionRuntime'];
+/** Phase names, in the order they happen; a direct run has only ensure, wait and create; the workflow before the fewer-tasks patch has no provisionRuntime, after it only provisionRuntime. */
 export const PHASES = [
   'client start → workflow started',
   'workflow tasks (count)',
@@ -36,10 +36,19 @@ export const PHASES = [
   'update completed → client',
 ];
 
-/** Through the workflow: ConversationClient.start (no message), then waitUntilReady; closed afterwards. */
-export function workflowVariant(label: string, conversations: ConversationClient): ReadyVariant {
+/**
+ * Through the workflow: ConversationClient.start (no message), then waitUntilReady; closed
+ * afterwards. `separateAdmission`: as the client started before it used update-with-start,
+ * the start and then the admission update.
+ */
+export function workflowVariant(label: string, conversations: ConversationClient, separateAdmission = false): ReadyVariant {
   return timedWorkflow(label, conversations, async (conversationId) => {
-    await conversations.start({ conversationId, userId: 'bench' });
+    if (separateAdmission) {
+      await conversations.start({ conversationId, userId: 'bench', waitForAdmission: false });
+      await conversations.admission(conversationId);
+    } else {
+      await conversations.start({ conversationId, userId: 'bench' });
+    }
     await conversations.waitUntilReady(conversationId);
   });
 }

@@ -2,6 +2,7 @@
 // BENCH_WORKER; the parent asks for memory readings and for a stop over the IPC channel.
 import type { WorkerSettings } from './worker-host.js';
 import { memoryNow, runWorker } from './worker-host.js';
+import { deliveredAt } from './ceiling-activities.js';
 
 const send = (message: object) => process.send?.(message);
 
@@ -11,6 +12,7 @@ try {
   const stop = () => void (stopping ??= running.stop()).finally(() => process.exit(0));
   process.on('message', (message: { type: string }) => {
     if (message.type === 'memory') send({ type: 'memory', ...memoryNow() });
+    if (message.type === 'deliveries') send({ type: 'deliveries', deliveries: Object.fromEntries(deliveredAt) });
     if (message.type === 'stop') stop();
   });
   // The parent going away (even by SIGKILL) closes the channel: stop rather than linger.

@@ -9,6 +9,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { buildActivities } from '../../src/activities/wiring.js';
 import { createWorker } from '../../src/worker.js';
 import { testDataConverter } from '../../test/support/codec.js';
+import { ceilingActivities, deliveredAt } from './ceiling-activities.js';
 
 export interface WorkerSettings {
   readonly address: string;
@@ -22,6 +23,10 @@ export interface WorkerSettings {
   readonly encrypted: boolean;
   /** The batch store's folder (bench/batch.ts). @default buildActivities' default */
   readonly batchDir?: string;
+  /** Passed to createWorker; undefined = the project's default (WORKER_CACHE_SIZE's). */
+  readonly maxCachedWorkflows?: number;
+  /** 'ceiling': the bundle is ceiling-workflow.ts's and the worker runs its one activity instead of the project's. */
+  readonly kind?: 'conversations' | 'ceiling';
 }
 
 export interface WorkerHost {
@@ -33,6 +38,8 @@ export interface WorkerHost {
   readonly connection?: NativeConnection;
   /** The worker process's memory after a forced GC. */
   memory(): Promise<{ rss: number; heapUsed: number }>;
+  /** A ceiling worker's deliveries: message ID → when its activity ran (epoch ms). */
+  deliveries(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -52,9 +59,10 @@ export async function runWorker(settings: WorkerSettings) {
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    activities: wired.activities,
+    activities: settings.kind === 'ceiling' ? ceilingActivities : wired.activities,
     dataConverter: settings.encrypted ? await testDataConverter() : {},
     workflowBundle: { codePath: settings.bundlePath },
+    maxCachedWorkflows: settings.maxCachedWorkflows,
   });
   const running = worker.run();
   return {
@@ -76,15 +84,26 @@ export const memoryNow = () => {
 
 export async function startInprocWorker(settings: WorkerSettings): Promise<WorkerHost> {
   const running = await runWorker(settings);
-  return { where: 'in-process', taskQueue: settings.taskQueue, connection: running.connection, memory: async () => memoryNow(), stop: running.stop };
+  return { where: 'in-process', taskQueue: settings.taskQueue, connection: running.connection, memory: async () => memoryNow(), deliveries: async () => Object.fromEntries(deliveredAt), stop: running.stop };
 }
 
-type ChildMessage = { type: 'ready' } | { type: 'memory'; rss: number; heapUsed: number } | { type: 'failed'; error: string };
+type ChildMessage =
+  | { type: 'ready' }
+  | { type: 'memory'; rss: number; heapUsed: number }
+  | { type: 'deliveries'; deliveries: Record<string, number> }
+  | { type: 'failed'; error: string };
 
 export async function startChildWorker(settings: WorkerSettings): Promise<WorkerHost> {
   const child = fork(fileURLToPath(new URL('./worker-child.ts', import.meta.url)), [], {
+    // WORKER_MAX_OLD_SPACE_MB bounds every V8 heap of the worker (its workflow thread's too: the flag is process-wide).
     // BENCH_WORKER_CPU_PROFILE=<folder> writes the worker's V8 CPU profile there when it stops.
-    execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.BENCH_WORKER_CPU_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_WORKER_CPU_PROFILE] : [])],
+    execArgv: [
+      '--expose-gc',
+      ...(process.env.WORKER_MAX_OLD_SPACE_MB ? [`--max-old-space-size=${process.env.WORKER_MAX_OLD_SPACE_MB}`] : []),
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_WORKER_CPU_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_WORKER_CPU_PROFILE] : []),
+    ],
     env: { ...process.env, BENCH_WORKER: JSON.stringify(settings) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -99,11 +118,14 @@ export async function startChildWorker(settings: WorkerSettings): Promise<Worker
     taskQueue: settings.taskQueue,
     pid: child.pid,
     memory: async () => {
-      const reply = nextMessage(child);
-      child.send({ type: 'memory' });
-      const message = await reply;
+      const message = await ask(child, 'memory');
       if (message.type !== 'memory') throw new Error(`unexpected reply from worker child: ${message.type}`);
       return { rss: message.rss, heapUsed: message.heapUsed };
+    },
+    deliveries: async () => {
+      const message = await ask(child, 'deliveries');
+      if (message.type !== 'deliveries') throw new Error(`unexpected reply from worker child: ${message.type}`);
+      return message.deliveries;
     },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.send({ type: 'stop' });
@@ -112,6 +134,12 @@ export async function startChildWorker(settings: WorkerSettings): Promise<Worker
       clearTimeout(timer);
     },
   };
+}
+
+function ask(child: ChildProcess, type: 'memory' | 'deliveries'): Promise<ChildMessage> {
+  const reply = nextMessage(child);
+  child.send({ type });
+  return reply;
 }
 
 function nextMessage(child: ChildProcess): Promise<ChildMessage> {

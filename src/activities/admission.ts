@@ -41,6 +41,14 @@ export interface HolderReport {
 
 export function admissionActivities(deps: ActivityDeps) {
   return {
+    /**
+     * Whether the user has a limit at all. Run as a local activity: it only reads the
+     * worker's settings, so a user without a limit costs the workflow no round trip.
+     */
+    async admissionLimited(input: { userId: string }): Promise<{ limited: boolean }> {
+      return { limited: admissionSettingsFor(deps.admission, input.userId).limit > 0 };
+    },
+
     async requestSlot(input: { userId: string; claim: SlotClaim; purpose: SlotRequest['purpose'] }): Promise<SlotAnswer> {
       const settings = admissionSettingsFor(deps.admission, input.userId);
       if (settings.limit === 0) return { kind: 'unlimited' };

@@ -25,6 +25,8 @@ export function lastProgress<T>(): T | undefined {
 export function withHeartbeats<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args: A) => {
     const context = Context.current();
+    // A local activity has no heartbeat (core warns at each call): it runs inside a workflow task.
+    if (context.info.isLocal) return fn(...args);
     const beat = () => context.heartbeat(latest.has(context) ? latest.get(context) : context.info.heartbeatDetails);
     beat();
     const timer = setInterval(beat, HEARTBEAT_EVERY_MS);

@@ -5,11 +5,19 @@ import { batchActivities } from './batch.js';
 import type { ActivityDeps } from './deps.js';
 import { translated } from './failures.js';
 import { withHeartbeats } from './heartbeats.js';
+import { provisioningActivities } from './provisioning.js';
 import { runtimeActivities } from './runtime.js';
 import { sharedRuntimeActivities } from './shared-runtime.js';
 
 export function createActivities(deps: ActivityDeps) {
-  const all = { ...runtimeActivities(deps), ...agentActivities(deps), ...admissionActivities(deps), ...sharedRuntimeActivities(deps), ...batchActivities(deps) };
+  const all = {
+    ...runtimeActivities(deps),
+    ...agentActivities(deps),
+    ...provisioningActivities(deps),
+    ...admissionActivities(deps),
+    ...sharedRuntimeActivities(deps),
+    ...batchActivities(deps),
+  };
   return Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, withHeartbeats(translated(fn as (...args: unknown[]) => Promise<unknown>))])) as typeof all;
 }
 

@@ -1,100 +1,34 @@
 // Activities on the runtime (control plane): find or create the conversation's runtime,
 // wait until it is alive, pause it, stop it. The session ID is the conversation ID, so
 // the Runtime API itself can tell us which runtime a conversation already has.
-import { activityInfo, cancellationSignal, log, sleep } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import { AgentServerClient, BadRequestError, NotFoundError, TERMINAL_POD_STATUSES } from '../runtime-api/index.js';
-import type { PodStatus } from '../runtime-api/index.js';
+import { cancellationSignal, log } from '@temporalio/activity';
+import { BadRequestError, NotFoundError } from '../runtime-api/index.js';
 import type { ActivityDeps } from './deps.js';
-import { ActivityErrorType } from '../failure-types.js';
-import { progress } from './heartbeats.js';
+import { lastProgress, progress } from './heartbeats.js';
+import { runtimeSteps } from './runtime-steps.js';
+import type { EnsuredRuntime, RuntimeRef } from './runtime-steps.js';
 import { keepTranscript } from './transcript-keeper.js';
 
-export interface RuntimeRef {
-  readonly sessionId: string;
-  readonly runtimeId: string;
-  readonly url: string;
-}
-
-export interface EnsuredRuntime extends RuntimeRef {
-  /** adopted: was running; resumed: was paused; started: a new runtime. */
-  readonly action: 'adopted' | 'resumed' | 'started';
-}
+export type { EnsuredRuntime, RuntimeRef } from './runtime-steps.js';
 
 export function runtimeActivities(deps: ActivityDeps) {
   const { runtimeApi, sessionKeys } = deps;
-
-  async function start(sessionId: string, environment?: Readonly<Record<string, string>>): Promise<EnsuredRuntime> {
-    const started = await runtimeApi.start(
-      { image: deps.runtimeImage, session_id: sessionId, environment: { ...deps.runtimeEnvironment, ...environment } },
-      { signal: cancellationSignal() },
-    );
-    sessionKeys.remember(sessionId, started.runtime_id, started.session_api_key);
-    return { sessionId, runtimeId: started.runtime_id, url: started.url, action: 'started' };
-  }
+  const { ensure, pollUntilAlive } = runtimeSteps(deps);
 
   return {
-    /** Adopt a running runtime, resume a paused one, else start one (the seed's _check_existing_runtime). */
-    /** `environment`: more for a runtime this starts (a shared runtime's run limit), over the deployment's. */
+    /**
+     * Adopt a running runtime, resume a paused one, else start one. `environment`: more for a
+     * runtime this starts (a shared runtime's run limit), over the deployment's.
+     */
     async ensureRuntime(input: { sessionId: string; environment?: Readonly<Record<string, string>> }): Promise<EnsuredRuntime> {
-      const { sessionId } = input;
-      const session = await runtimeApi.getSession(sessionId, { signal: cancellationSignal() });
-      if (session?.status === 'running' || session?.status === 'starting') {
-        sessionKeys.remember(sessionId, session.runtime_id, session.session_api_key);
-        return { sessionId, runtimeId: session.runtime_id, url: session.url, action: 'adopted' };
-      }
-      if (session?.status === 'paused') {
-        try {
-          await runtimeApi.resume(session.runtime_id, { signal: cancellationSignal() });
-          sessionKeys.remember(sessionId, session.runtime_id, session.session_api_key);
-          return { sessionId, runtimeId: session.runtime_id, url: session.url, action: 'resumed' };
-        } catch (error) {
-          // As in the seed: a paused runtime that will not resume counts as absent.
-          log.warn('resume failed; starting a new runtime', { sessionId, error: String(error) });
-        }
-      }
-      return start(sessionId, input.environment);
+      return ensure(input.sessionId, cancellationSignal(), input.environment);
     },
 
     /** Polls until the pod is ready and the agent server answers /alive; heartbeats between polls. */
     async waitUntilAlive(input: RuntimeRef & { timeoutMs: number }): Promise<{ waitedMs: number }> {
-      const details = activityInfo().heartbeatDetails as { startedAt?: number } | undefined;
-      const startedAt = details?.startedAt ?? Date.now();
-      const deadline = startedAt + input.timeoutMs;
-      let delayMs = 100;
-      let lastStatus: PodStatus | string = 'unknown';
-      for (;;) {
-        let runtime;
-        try {
-          runtime = await runtimeApi.getRuntime(input.runtimeId, { signal: cancellationSignal() });
-        } catch (error) {
-          // Gone (the Runtime API restarted, or someone stopped it): provisioning starts another.
-          if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(`runtime ${input.runtimeId} is gone`, ActivityErrorType.RuntimeGone);
-          // A 5xx, a refused connection or a timeout is a reading we did not get: keep waiting.
-          if (!isRetryable(error) || cancellationSignal().aborted) throw error;
-          log.warn('runtime status unreadable; still waiting', { runtimeId: input.runtimeId, error: String(error) });
-          runtime = { pod_status: 'unreadable', restart_reasons: [] as string[] };
-        }
-        lastStatus = runtime.pod_status;
-        if ((TERMINAL_POD_STATUSES as readonly string[]).includes(lastStatus)) {
-          throw ApplicationFailure.nonRetryable(
-            `runtime ${input.runtimeId} is ${lastStatus}` + (runtime.restart_reasons?.length ? ` (${runtime.restart_reasons.join('; ')})` : ''),
-            ActivityErrorType.RuntimeUnavailable,
-          );
-        }
-        if (lastStatus === 'ready' && (await agentAlive(input))) return { waitedMs: Date.now() - startedAt };
-        // The last wait is cut to the deadline and followed by one more look, so the
-        // runtime gets the whole init timeout, not up to one backoff step less.
-        const left = deadline - Date.now();
-        if (left <= 0) break;
-        progress({ startedAt, podStatus: lastStatus });
-        await sleep(Math.min(delayMs, left));
-        delayMs = Math.min(delayMs * 1.5, 2_000);
-      }
-      throw ApplicationFailure.nonRetryable(
-        `runtime ${input.runtimeId} was not alive after ${input.timeoutMs} ms (pod_status ${lastStatus})`,
-        ActivityErrorType.RuntimeInitTimeout,
-      );
+      const startedAt = lastProgress<{ startedAt?: number }>()?.startedAt ?? Date.now();
+      await pollUntilAlive(input, { startedAt, budgetMs: input.timeoutMs }, (podStatus) => progress({ startedAt, podStatus }));
+      return { waitedMs: Date.now() - startedAt };
     },
 
     /**
@@ -136,19 +70,4 @@ export function runtimeActivities(deps: ActivityDeps) {
       return { stopped: session.runtime_id };
     },
   };
-
-  function isRetryable(error: unknown): boolean {
-    return (error as { retryable?: unknown }).retryable === true;
-  }
-
-  async function agentAlive(ref: RuntimeRef): Promise<boolean> {
-    const client = new AgentServerClient({ baseUrl: ref.url, dispatcher: deps.agentDispatcher });
-    try {
-      const probe = AbortSignal.any([cancellationSignal(), AbortSignal.timeout(5_000)]);
-      return await client.alive({ signal: probe });
-    } catch (error) {
-      if (cancellationSignal().aborted) throw error;
-      return false;
-    }
-  }
 }

@@ -10,6 +10,9 @@ import type { ConversationActivities } from '../activities/index.js';
 import { ActivityErrorType, NON_RETRYABLE_ERROR_TYPES, RUNTIME_TROUBLE_TYPES } from '../failure-types.js';
 import type { ConversationPolicy } from './state.js';
 
+/** A runtime that vanishes while we wait for it is provisioned anew, this many times at most. */
+export const GONE_RETRIES = 2;
+
 /** Ten beats of the worker's 1 s heartbeat; the SDK sends one at most every 80% of this. */
 const HEARTBEAT_TIMEOUT = '10s';
 
@@ -24,6 +27,28 @@ export function activitiesFor(policy: ConversationPolicy) {
   const waiting = proxyActivities<ConversationActivities>({
     startToCloseTimeout: policy.initTimeoutMs + 30_000,
     scheduleToCloseTimeout: policy.initTimeoutMs + 60_000,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    retry: {
+      initialInterval: '200ms',
+      maximumInterval: '5s',
+      nonRetryableErrorTypes: [
+        ...NON_RETRYABLE_ERROR_TYPES,
+        ActivityErrorType.RuntimeUnavailable,
+        ActivityErrorType.RuntimeInitTimeout,
+        ActivityErrorType.RuntimeGone,
+      ],
+    },
+  });
+  // Ensure + wait + create in one (activities/provisioning.ts): each runtime it tries gets the
+  // init timeout, counted across retries from its heartbeat, and it may try GONE_RETRIES more.
+  // A cancelled workflow waits for the activity to end (the SDK's default sends TRY_CANCEL,
+  // which settles at once): the activity lets a POST /start in flight finish first, so the
+  // compensation that follows finds the runtime it created.
+  const runtimesTried = GONE_RETRIES + 1;
+  const provisioningInOne = proxyActivities<ConversationActivities>({
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    startToCloseTimeout: runtimesTried * (policy.initTimeoutMs + 30_000),
+    scheduleToCloseTimeout: runtimesTried * (policy.initTimeoutMs + 60_000),
     heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: {
       initialInterval: '200ms',
@@ -66,6 +91,7 @@ export function activitiesFor(policy: ConversationPolicy) {
     ensureRuntime: provisioning.ensureRuntime,
     createAgentConversation: provisioning.createAgentConversation,
     waitUntilAlive: waiting.waitUntilAlive,
+    provisionRuntime: provisioningInOne.provisionRuntime,
     pauseRuntime: control.pauseRuntime,
     stopRuntime: control.stopRuntime,
     stopSessionRuntime: control.stopSessionRuntime,

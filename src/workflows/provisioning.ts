@@ -4,11 +4,14 @@
 // interrupt), record why, and end the conversation in ERROR.
 import { ApplicationFailure, CancellationScope, isCancellation, log } from '@temporalio/workflow';
 import { ActivityErrorType, ConversationErrorType } from '../failure-types.js';
+import { GONE_RETRIES } from './activities.js';
 import type { WorkflowActivities } from './activities.js';
 import { acquireSlot, releaseSlot } from './admission/slot.js';
+import { fewerTasksToProvision } from './fewer-tasks.js';
 import { leaveShared, provisionShared } from './shared-runtime/binding.js';
 import { describeFailure, publish } from './status.js';
 import type { ConversationState } from './state.js';
+import type { EnsuredRuntime } from '../activities/runtime-steps.js';
 
 export type BringUpReason = 'start' | 'resume' | 'recover';
 
@@ -55,11 +58,22 @@ export async function bringUp(state: ConversationState, acts: WorkflowActivities
   publish(state);
 }
 
-/** A runtime that vanishes while we wait for it is provisioned anew, this many times at most. */
-const GONE_RETRIES = 2;
-
 /** Ensures a runtime, waits until it is alive and creates the agent conversation in it. */
-async function provision(state: ConversationState, acts: WorkflowActivities) {
+async function provision(state: ConversationState, acts: WorkflowActivities): Promise<EnsuredRuntime> {
+  if (!fewerTasksToProvision()) return provisionStepByStep(state, acts);
+  // Cancellable: the activity itself lets a POST /start in flight finish before it reports
+  // the cancellation, and the workflow waits for that report (see activities/provisioning.ts).
+  const runtime = await acts.provisionRuntime({ sessionId: state.conversationId, timeoutMs: state.policy.initTimeoutMs, goneRetries: GONE_RETRIES });
+  state.runtime.id = runtime.runtimeId;
+  state.runtime.url = runtime.url;
+  state.agentConversationId = runtime.agentConversationId;
+  state.agentUserMessages = runtime.userMessages;
+  state.runtime.generation = (state.runtime.generation ?? 0) + 1;
+  return runtime;
+}
+
+/** As runs from before the patch provision: one activity per step, a workflow task between each. */
+async function provisionStepByStep(state: ConversationState, acts: WorkflowActivities): Promise<EnsuredRuntime> {
   for (let attempt = 0; ; attempt++) {
     // The compensation stops by session, so it also covers a start that created a
     // runtime and then timed out before we learned the runtime's ID. Cancellation must

@@ -7,7 +7,7 @@ import { sendMessageSignal, sendMessageUpdate } from '../../src/workflows/messag
 import { agentReplies, startConversationStack, waitForInfo } from '../support/conversations.js';
 import type { ConversationStack } from '../support/conversations.js';
 import { uniqueId } from '../support/temporal.js';
-import { agentWorkspace, sessionDir, sessionRuntimes, survivorsIn } from './support.js';
+import { agentWorkspace, sessionDir, sessionRuntimes, survivorsIn, untilSessionRuntime } from './support.js';
 
 describe('concurrent starts, messages during provisioning, duplicates', () => {
   let stack: ConversationStack;
@@ -77,8 +77,8 @@ describe('concurrent starts, messages during provisioning, duplicates', () => {
     const { conversations, temporal } = stack;
     const id = uniqueId('cancel-early');
     await conversations.start({ conversationId: id, userId: 'ann', message: { text: 'echo never' } });
-    const starting = await waitForInfo(conversations, id, (i) => i.runtimeId !== undefined);
-    assert.equal(starting.status, 'STARTING');
+    await untilSessionRuntime(stack, id);
+    assert.equal((await conversations.info(id)).status, 'STARTING');
     await temporal.client.workflow.getHandle(id).cancel();
     await assert.rejects(temporal.client.workflow.getHandle(id).result());
     assert.equal((await conversations.info(id)).status, 'ARCHIVED');

@@ -15,6 +15,17 @@ export async function sessionRuntimes(stack: ConversationStack, sessionId: strin
   return (await stack.runtimeApi.list()).runtimes.filter((runtime) => runtime.session_id === sessionId);
 }
 
+/**
+ * Waits until the session has a runtime at the Runtime API (its POST /start answered). While
+ * one activity provisions, that is how a test knows it is past the start: the workflow learns
+ * the runtime's ID only once the runtime is up.
+ */
+export async function untilSessionRuntime(stack: ConversationStack, sessionId: string, timeoutMs = 60_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await stack.runtimeApi.getSession(sessionId)); await sleep(50)) {
+    if (Date.now() > deadline) throw new Error(`session ${sessionId} had no runtime within ${timeoutMs} ms`);
+  }
+}
+
 /** The session's folder: every sandbox of the session runs in it (`<dataDir>/workspaces/<sid>`). */
 export function sessionDir(stack: ConversationStack, sessionId: string): string {
   return path.join(stack.dataDir, 'workspaces', sessionId);

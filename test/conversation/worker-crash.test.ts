@@ -4,6 +4,7 @@ import { agentReplies, startConversationStack, waitForInfo } from '../support/co
 import type { ConversationStack } from '../support/conversations.js';
 import { uniqueId } from '../support/temporal.js';
 import { spawnWorker } from '../support/worker-process.js';
+import { untilSessionRuntime } from './support.js';
 import type { WorkerProcess } from '../support/worker-process.js';
 
 describe('a worker killed with SIGKILL', () => {
@@ -29,7 +30,10 @@ describe('a worker killed with SIGKILL', () => {
     const id = uniqueId('crash');
     const first = await newWorker();
     await conversations.start({ conversationId: id, userId: uniqueId('carol'), message: { text: 'echo one' } });
-    await waitForInfo(conversations, id, (info) => info.status === 'STARTING' && info.runtimeId !== undefined);
+    // Inside provisioning, after POST /start: the Runtime API has the session's runtime, still
+    // starting (the workflow learns its ID only once the one provisioning activity has ended).
+    await untilSessionRuntime(stack, id);
+    assert.equal((await conversations.info(id)).status, 'STARTING', 'killed mid-provisioning');
     await first.kill('SIGKILL');
     // Sent while no worker runs at all: Temporal keeps it until one does.
     await conversations.send(id, { text: 'echo two' }, 'signal');

@@ -1,6 +1,6 @@
 // Recovery from a worker SIGKILLed inside the two activities that took longest to recover
-// in bench/recovery.ts: ensureRuntime (its POST /start answered by the Runtime API but held
-// on the way back) and awaitTurn (a turn still running, 30 s so that the third worker has
+// in bench/recovery.ts: provisionRuntime in its ensure step (its POST /start answered by the
+// Runtime API but held on the way back) and awaitTurn (a turn still running, 30 s so that the third worker has
 // started on a loaded machine before it ends). Each time a second worker is already
 // polling, and a message is sent while the dead worker's activity is still pending.
 // Figures checked: the cut activity completed on a retry (attempt 2), user messages per
@@ -23,7 +23,7 @@ import type { WorkerProcess } from '../support/worker-process.js';
 
 const LOOSE_BOUND_MS = 60_000;
 
-describe('a worker SIGKILLed inside ensureRuntime, then inside awaitTurn (shell agent)', () => {
+describe('a worker SIGKILLed inside provisionRuntime (its POST /start), then inside awaitTurn (shell agent)', () => {
   let stack: ConversationStack;
   let control: FaultProxy;
   const workers: WorkerProcess[] = [];
@@ -58,10 +58,10 @@ describe('a worker SIGKILLed inside ensureRuntime, then inside awaitTurn (shell 
     let killedAt = Date.now();
     await first.kill('SIGKILL');
     await conversations.send(id, { text: 'echo two', messageId: 'm2' }, 'signal');
-    assert.deepEqual(await untilCompleted(handle, 'ensureRuntime', 1), [2], 'the start was completed by a retry');
+    assert.deepEqual(await untilCompleted(handle, 'provisionRuntime', 1), [2], 'the start was completed by a retry');
     await waitForInfo(conversations, id, (i) => i.lastTurn?.messageId === 'm2' && i.queued === 0, 120_000);
     const afterStart = Date.now() - killedAt;
-    console.log(`[figure] worker SIGKILL inside ensureRuntime → runtime adopted and both messages answered: ${afterStart} ms`);
+    console.log(`[figure] worker SIGKILL inside provisionRuntime (POST /start) → runtime adopted and both messages answered: ${afterStart} ms`);
     assert.ok(afterStart < LOOSE_BOUND_MS, `recovered in ${afterStart} ms`);
 
     await conversations.send(id, { text: 'sleep 30; echo three', messageId: 'm3' });

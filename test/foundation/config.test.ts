@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, configSchema, describeConfig, loadConfig } from '../../src/config.js';
+import { ConfigError, DEFAULT_WORKER_CACHE_SIZE, configSchema, describeConfig, loadConfig } from '../../src/config.js';
 import { parseDuration } from '../../src/durations.js';
 
 describe('configuration', () => {
@@ -14,6 +14,13 @@ describe('configuration', () => {
     assert.equal(config.CONVERSATION_IDLE_DELAY, 20 * 60_000);
     assert.equal(config.CONVERSATION_RETENTION, 7 * 86_400_000);
     assert.equal(config.MESSAGE_MAX_BYTES, 256 * 1024);
+    assert.equal(config.WORKER_CACHE_SIZE, DEFAULT_WORKER_CACHE_SIZE);
+  });
+
+  test('the sticky cache size is a whole number of workflows, 0 turning the cache off', () => {
+    assert.equal(loadConfig({ WORKER_CACHE_SIZE: '250' }).WORKER_CACHE_SIZE, 250);
+    assert.equal(loadConfig({ WORKER_CACHE_SIZE: '0' }).WORKER_CACHE_SIZE, 0);
+    for (const bad of ['-1', '1.5', 'lots']) assert.throws(() => loadConfig({ WORKER_CACHE_SIZE: bad }), /WORKER_CACHE_SIZE=.*accepted: .*default 500/);
   });
 
   test('an empty variable counts as unset', () => {

@@ -2,9 +2,10 @@
 // conversation holds a slot of its user's, and it gives the slot back as soon as the
 // runtime is paused or stopped. Runs that began before admission existed carry no
 // `admission` state and issue none of these commands, so their histories replay as recorded.
-import { ApplicationFailure, condition, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, getExternalWorkflowHandle, log, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ConversationActivities } from '../../activities/index.js';
 import { ConversationErrorType } from '../../failure-types.js';
+import { fewerTasksToProvision } from '../fewer-tasks.js';
 import type { ConversationState, SlotHolding } from '../state.js';
 import { conversationQuietSignal, evictSignal, legacyAdmissionWorkflowId, notifyWhenQuietSignal, releaseSlotSignal, slotGrantedSignal } from './messages.js';
 import type { SlotClaim, SlotRequest } from './messages.js';
@@ -19,6 +20,12 @@ const { requestSlot } = proxyActivities<ConversationActivities>({
   startToCloseTimeout: '1m',
   heartbeatTimeout: '10s',
   retry: { initialInterval: '200ms', maximumInterval: '5s', nonRetryableErrorTypes: [ConversationErrorType.LimitReached] },
+});
+
+// Local: it only reads the worker's settings, so it runs inside the workflow task that asks.
+const { admissionLimited } = proxyLocalActivities<ConversationActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', maximumInterval: '2s' },
 });
 
 /** Admission for a new run; a run continued from one without admission stays without, as it began. */
@@ -57,6 +64,11 @@ function holds(state: ConversationState, ticket: number): boolean {
 export async function acquireSlot(state: ConversationState, purpose: SlotRequest['purpose']): Promise<boolean> {
   const holding = state.admission;
   if (!holding || holding.phase === 'held' || holding.phase === 'unlimited') return true;
+  if (fewerTasksToProvision() && !(await admissionLimited({ userId: state.userId })).limited) {
+    // The admission workflow answers "unlimited" to such a user too, at the cost of a round trip.
+    Object.assign(holding, { phase: 'unlimited', evict: false, notifyWhenQuiet: false });
+    return true;
+  }
   holding.ticket++;
   Object.assign(holding, { phase: 'requesting', evict: false, notifyWhenQuiet: false, requestedAt: Date.now() });
   let answer;

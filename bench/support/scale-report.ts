@@ -1,0 +1,87 @@
+// The scale benchmark's printed tables, each figure beside its target (issue 13).
+import type { ResumeSample, ScaleMemory } from './idle-scale.js';
+import type { RateResult } from './message-rate.js';
+import { mb, median, ms, percentile, table } from './stats.js';
+
+const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+const p = (values: readonly number[], q: number) => percentile(values, q);
+const GIB = 2 ** 30;
+
+export function printScaleMemory(m: ScaleMemory, load: string): void {
+  const cached = Math.min(m.cacheSize, m.count);
+  const perCached = (m.atCache.rss - m.before.rss) / cached;
+  const perUncached = m.count > cached ? (m.atAll.rss - m.atCache.rss) / (m.count - cached) : Number.NaN;
+  const kb = (bytes: number) => (Number.isNaN(bytes) ? '-' : `${(bytes / 1024).toFixed(1)} KB`);
+  const at10k = m.before.rss + cached * perCached + (10_000 - cached) * perUncached;
+  console.log(`1. ${m.count} live idle conversations on one worker, sticky cache ${m.cacheSize} (worker in a child process, RSS after a forced GC; load average ${load})\n`);
+  console.log(
+    table(
+      ['measure', 'value'],
+      [
+        ['worker RSS, warmed up, no conversation live', mb(m.before.rss)],
+        [`worker RSS with the first ${cached} live (the cache full)`, mb(m.atCache.rss)],
+        [`worker RSS with all ${m.count} live`, `${mb(m.atAll.rss)} (target ≤ 1024 MB at 10,000: ${m.count >= 10_000 ? verdict(m.atAll.rss <= GIB) : 'see the projection'})`],
+        ['per conversation, all of them', kb((m.atAll.rss - m.before.rss) / m.count)],
+        ['  per cached conversation (the first ones)', kb(perCached)],
+        ['  per conversation outside the cache (the rest)', kb(perUncached)],
+        ['  main-thread JS heap per conversation (workflows run in a worker thread)', kb((m.atAll.heapUsed - m.before.heapUsed) / m.count)],
+        ...(m.count < 10_000 && !Number.isNaN(perUncached) ? [['projected RSS at 10,000 (from the two costs above)', `${mb(at10k)} (${verdict(at10k <= GIB)})`]] : []),
+        [`time to bring all ${m.count} up (50 at a time)`, `${(m.provisionMs / 1000).toFixed(0)} s`],
+        ['worker RSS as they came up (live: MB)', m.steps.map((s) => `${s.live}: ${(s.rss / 2 ** 20).toFixed(0)}`).join(', ')],
+      ],
+    ),
+  );
+  console.log();
+}
+
+export function printFirstMessages(r: { uncached: number[]; cached: number[] }, cacheSize: number, load: string): void {
+  console.log(`   first message to an idle conversation, send() → agent server recorded it; ${r.cached.length} each, alternating (load average ${load})\n`);
+  const row = (label: string, v: number[]) => [label, ms(p(v, 50)), ms(p(v, 99)), ms(Math.max(...v))];
+  console.log(table(['conversation', 'p50', 'p99', 'max'], [row(`out of the cache (among the oldest; cache ${cacheSize})`, r.uncached), row('in the cache (the newest)', r.cached)]));
+  const ratio50 = median(r.uncached) / median(r.cached);
+  const ratio99 = p(r.uncached, 99) / p(r.cached, 99);
+  console.log(`\n   uncached / cached: p50 ${ratio50.toFixed(2)}×, p99 ${ratio99.toFixed(2)}× (target ≤ 2×: ${verdict(ratio50 <= 2 && ratio99 <= 2)})\n`);
+}
+
+export function printResumes(samples: readonly ResumeSample[], load: string): void {
+  const total = samples.map((s) => s.totalMs);
+  const runtime = samples.map((s) => s.runtimeMs);
+  const overhead = samples.map((s) => s.totalMs - s.runtimeMs);
+  console.log(`2. message to a paused conversation → delivered, ${samples.length} conversations, one at a time (load average ${load})\n`);
+  const row = (label: string, v: number[]) => [label, ms(p(v, 50)), ms(p(v, 99)), ms(Math.max(...v))];
+  console.log(
+    table(
+      ['measure', 'p50', 'p99', 'max'],
+      [
+        row('send() → delivered', total),
+        row('  the runtime\'s own resume (POST /resume + wait until alive)', runtime),
+        row('  overhead: the rest', overhead),
+      ],
+    ),
+  );
+  const typical = samples[Math.floor(samples.length / 2)];
+  if (typical) console.log(`\n   between the signal and the delivery (median: ${median(samples.map((s) => s.workflowTasks))} workflow tasks, ${ms(median(samples.map((s) => s.queuedMs)))} of it queued): ${typical.activities}`);
+  console.log(`\n   resume overhead p50 ${ms(p(overhead, 50))}, p99 ${ms(p(overhead, 99))} (target ≤ 50 ms: p50 ${verdict(p(overhead, 50) <= 50)}, p99 ${verdict(p(overhead, 99) <= 50)})\n`);
+}
+
+interface CeilingResults {
+  readonly live: number;
+  readonly bursts: Record<string, RateResult[]>;
+  readonly paced: Record<string, RateResult>;
+  readonly pacedGapMs: number;
+}
+
+export function printCeiling(r: CeilingResults, load: string): void {
+  console.log(`3. ceiling: ${r.live} live workflows of each kind on one server; a burst sends one message to each, 32 signals in flight (load average ${load})\n`);
+  const rows: string[][] = [];
+  for (const [name, results] of Object.entries(r.bursts)) {
+    for (const [i, b] of results.entries()) rows.push([i === 0 ? name : '', `burst ${i + 1}`, b.perSecond.toFixed(0), ms(p(b.latencies, 50)), ms(p(b.latencies, 99))]);
+  }
+  for (const [name, b] of Object.entries(r.paced)) rows.push([name, `paced, ${r.pacedGapMs} ms apart (${b.messages})`, '', ms(p(b.latencies, 50)), ms(p(b.latencies, 99))]);
+  console.log(table(['workflow', 'run', 'messages/s', 'p50', 'p99'], rows));
+  const best = (name: string) => Math.max(...(r.bursts[name] ?? []).map((b) => b.perSecond));
+  const ratio = best('conversations') / best('ceiling');
+  const p99 = p(r.paced.conversations?.latencies ?? [], 99);
+  console.log(`\n   conversations / ceiling, best burst each: ${ratio.toFixed(2)} (target ≥ 0.8: ${verdict(ratio >= 0.8)})`);
+  console.log(`   conversations, paced: p99 signal → delivered ${ms(p99)} (target ≤ 50 ms: ${verdict(p99 <= 50)})\n`);
+}
