@@ -13,14 +13,14 @@ import { dataConverterWith, payloadCodecFrom } from './codec/data-converter.js';
 import type { EncryptionCodec } from './codec/encryption-codec.js';
 import { startConfiguredCodecServer } from './codec/embedded.js';
 import type { CodecServer } from './codec/server.js';
-import { policyFrom } from './config.js';
+import { metricsSetting, policyFrom } from './config.js';
 import type { Config } from './config.js';
 import { ensureRuntimeEndpoint } from './runtime-endpoint.js';
 import type { RuntimeEndpoint } from './runtime-endpoint.js';
 import { ensureTemporalServer } from './temporal/server.js';
 import type { EmbeddedOptions, TemporalServer } from './temporal/server.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
-import { connectWorker, createWorker } from './worker.js';
+import { connectWorker, createWorker, startConversationGauge } from './worker.js';
 import { assertTemporalReachable } from './temporal/connect.js';
 import { lockDataDir } from './startup/data-lock.js';
 import { assertPortsFree, plannedPorts } from './startup/ports.js';
@@ -37,6 +37,8 @@ export interface Stack {
   readonly codecServer: CodecServer | undefined;
   /** What answers messages: the shell agent, the OpenHands agent with the configured LLM, or with the bundled scripted one. */
   readonly agent: 'shell' | 'openhands' | 'openhands-scripted';
+  /** Where Prometheus scrapes this process (METRICS_ADDRESS); undefined when not served. */
+  readonly metricsUrl: string | undefined;
   /** Stops everything this stack started; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -77,7 +79,7 @@ async function checkBeforeStarting(config: Config, options: StackOptions & { cod
 }
 
 export async function startStack(config: Config, options: StackOptions = {}): Promise<Stack> {
-  installTemporalRuntime(config.LOG_LEVEL);
+  const metricsAddress = installTemporalRuntime(config.LOG_LEVEL, { metricsAddress: metricsSetting(config) });
   const cleanups: Array<() => Promise<unknown>> = [];
   const stopAll = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => options.log?.(`shutdown: ${String(error)}`));
@@ -128,11 +130,15 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       dataConverter,
     });
     const running = worker.run();
+    if (metricsAddress) {
+      const gauge = startConversationGauge(nativeConnection, temporal.namespace, config.TEMPORAL_TASK_QUEUE);
+      cleanups.push(async () => gauge.stop());
+    }
     cleanups.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
-    return { temporal, runtime, client, conversations, worker, codec, codecServer, agent: llm ? 'openhands-scripted' : config.RUNTIME_AGENT === 'openhands' ? 'openhands' : 'shell', stop: stopAll };
+    return { temporal, runtime, client, conversations, worker, codec, codecServer, agent: llm ? 'openhands-scripted' : config.RUNTIME_AGENT === 'openhands' ? 'openhands' : 'shell', metricsUrl: metricsAddress && `http://${metricsAddress}/metrics`, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -3,13 +3,15 @@
 // standalone worker against TEMPORAL_ADDRESS (default: the embedded server's port) and
 // the configured Runtime API — add as many as you like; Temporal spreads the work.
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import { dataConverterWith, payloadCodecFrom } from './codec/data-converter.js';
 import { PAYLOAD_WARN_BYTES } from './codec/message-size.js';
 import { activitySettingsFrom, buildActivities } from './activities/wiring.js';
-import { loadConfigOrExit } from './config.js';
+import { loadConfigOrExit, metricsSetting } from './config.js';
+import { startStatusGauge } from './observability/metrics.js';
 import { runtimeEndpointFor } from './runtime-endpoint.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { assertTemporalReachable } from './temporal/connect.js';
@@ -70,9 +72,15 @@ export async function connectWorker(address: string): Promise<NativeConnection> 
   }
 }
 
+/** The by-status gauge of the task queue's conversations, counted through the worker's own connection. */
+export function startConversationGauge(connection: NativeConnection, namespace: string, taskQueue: string) {
+  const client = new Client({ connection, namespace });
+  return startStatusGauge({ client, meter: Runtime.instance().metricMeter, taskQueue, onError: (error) => console.error(`conversations gauge: ${String(error)}`) });
+}
+
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  installTemporalRuntime(config.LOG_LEVEL);
+  const metricsAddress = installTemporalRuntime(config.LOG_LEVEL, { metricsAddress: metricsSetting(config) });
   const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   const endpoint = await runtimeEndpointFor(config);
   const codec = await payloadCodecFrom(config);
@@ -86,12 +94,15 @@ async function main(): Promise<void> {
     dataConverter: dataConverterWith(codec),
     workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
   });
+  const statusGauge = metricsAddress ? startConversationGauge(connection, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE) : undefined;
   const stop = () => worker.getState() === 'RUNNING' && worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const encryption = codec ? `payloads encrypted with key ${codec.currentKeyId}` : 'payloads NOT encrypted (PAYLOAD_ENCRYPTION=off)';
   console.log(`worker polling "${config.TEMPORAL_TASK_QUEUE}" on ${address}; Runtime API ${endpoint.url}; ${encryption}`);
+  if (metricsAddress) console.log(`metrics at http://${metricsAddress}/metrics`);
   await worker.run();
+  statusGauge?.stop();
   await wired.close();
   await connection.close();
 }

@@ -10,6 +10,7 @@
 import { ApplicationFailure, CancellationScope, condition, isCancellation, log } from '@temporalio/workflow';
 import { ConversationErrorType, RUNTIME_ERROR_TYPES } from '../failure-types.js';
 import type { WorkflowActivities } from './activities.js';
+import { workflowMetrics } from './metrics.js';
 import { bringUp } from './provisioning.js';
 import { describeFailure, publish } from './status.js';
 import { REPLY_MAX_BYTES, agentRef, recordOutcome } from './state.js';
@@ -52,8 +53,10 @@ async function deliver(state: ConversationState, acts: WorkflowActivities, messa
       continueTurn: earlier !== undefined,
     });
     state.agentUserMessages = delivery.userMessages;
-    if (!earlier) state.delivered++;
-    else if (!delivery.alreadyPresent) {
+    if (!earlier) {
+      state.delivered++;
+      workflowMetrics.messageDelivered(message.receivedAt);
+    } else if (!delivery.alreadyPresent) {
       state.redelivered = (state.redelivered ?? 0) + 1;
       state.notice = `message ${message.messageId} was delivered again to runtime ${runtimeId}: its turn was cut short when runtime ${earlier.runtimeId} was lost`;
     }
@@ -141,6 +144,7 @@ async function followTurn(state: ConversationState, acts: WorkflowActivities, me
     }
     state.lastTurn = { messageId, executionStatus: state.executionStatus ?? 'unknown', durationMs: Date.now() - startedAt, interrupted };
   }
+  workflowMetrics.turnEnded(result === 'ended' ? (state.executionStatus ?? 'unknown') : result, state.lastTurn?.durationMs ?? Date.now() - startedAt);
   state.lastActivityAt = Date.now();
   publish(state);
   return result;
