@@ -43,6 +43,7 @@ async function main(): Promise<void> {
   const walls = config.RUNTIME_DRIVER === 'inproc' || config.RUNTIME_ISOLATION === 'off' ? 'NOT isolated' : `isolated, ${config.RUNTIME_NETWORK} network`;
   log(`Runtime API ${stack.runtime.embedded ? `(local, ${config.RUNTIME_DRIVER} driver, ${config.RUNTIME_AGENT} agent, sandboxes ${walls}) ` : ''}at ${stack.runtime.url}`);
   log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}"`);
+  if (config.OTEL_EXPORTER_OTLP_ENDPOINT) log(`traces (OTLP/HTTP) to ${config.OTEL_EXPORTER_OTLP_ENDPOINT}`);
   log(stack.metricsUrl ? `metrics (Prometheus): ${stack.metricsUrl}` : 'metrics: off (METRICS_ADDRESS=off)');
   if (config.DEMO === 'on') {
     log('running the demonstration conversation (DEMO=off skips it)…');

@@ -24,6 +24,7 @@ import { connectWorker, createWorker, startConversationGauge } from './worker.js
 import { assertTemporalReachable } from './temporal/connect.js';
 import { lockDataDir } from './startup/data-lock.js';
 import { assertPortsFree, plannedPorts } from './startup/ports.js';
+import { startTracing } from './observability/tracing.js';
 
 export interface Stack {
   readonly temporal: TemporalServer;
@@ -109,11 +110,13 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     const wired = buildActivities(llm ? { ...settings, agent: { ...settings.agent, ...llm.agent } } : settings);
     cleanups.push(() => wired.close());
 
+    const tracing = startTracing({ otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+    if (tracing) cleanups.push(() => tracing.shutdown());
     const nativeConnection: NativeConnection = await connectWorker(temporal.address);
     cleanups.push(() => nativeConnection.close());
     const connection = await Connection.connect({ address: temporal.address });
     cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: temporal.namespace, dataConverter });
+    const client = new Client({ connection, namespace: temporal.namespace, dataConverter, interceptors: { workflow: tracing?.clientInterceptors ?? [] } });
     const conversations = new ConversationClient({
       client,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -128,6 +131,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities: wired.activities,
       dataConverter,
+      tracing,
     });
     const running = worker.run();
     if (metricsAddress) {

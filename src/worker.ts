@@ -12,6 +12,8 @@ import { PAYLOAD_WARN_BYTES } from './codec/message-size.js';
 import { activitySettingsFrom, buildActivities } from './activities/wiring.js';
 import { loadConfigOrExit, metricsSetting } from './config.js';
 import { startStatusGauge } from './observability/metrics.js';
+import { UNTRACED_SINKS, WORKFLOW_INTERCEPTOR_MODULES, startTracing } from './observability/tracing.js';
+import type { Tracing } from './observability/tracing.js';
 import { runtimeEndpointFor } from './runtime-endpoint.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { assertTemporalReachable } from './temporal/connect.js';
@@ -42,6 +44,8 @@ export interface WorkerOptions {
   readonly shutdownGraceTime?: string;
   /** How long a workflow task waits for this worker on its sticky queue before going to any worker. @default STICKY_QUEUE_TIMEOUT */
   readonly stickyQueueScheduleToStartTimeout?: string;
+  /** Trace activities and export the workflow's spans (observability/tracing.ts); undefined = untraced. */
+  readonly tracing?: Tracing;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -51,7 +55,10 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     activities: options.activities,
     dataConverter: options.dataConverter,
+    // A prebuilt bundle has the workflow interceptors built in (bundled with WORKFLOW_INTERCEPTOR_MODULES).
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    interceptors: { ...options.tracing?.workerInterceptors, ...(options.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }) },
+    sinks: options.tracing?.sinks ?? UNTRACED_SINKS,
     maxCachedWorkflows: options.maxCachedWorkflows ?? 1000,
     shutdownGraceTime: options.shutdownGraceTime ?? '10s',
     stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout ?? STICKY_QUEUE_TIMEOUT,
@@ -86,6 +93,7 @@ async function main(): Promise<void> {
   const codec = await payloadCodecFrom(config);
   const wired = buildActivities(activitySettingsFrom(config, endpoint));
   const connection = await connectWorker(address);
+  const tracing = startTracing({ otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -93,6 +101,7 @@ async function main(): Promise<void> {
     activities: wired.activities,
     dataConverter: dataConverterWith(codec),
     workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
+    tracing,
   });
   const statusGauge = metricsAddress ? startConversationGauge(connection, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE) : undefined;
   const stop = () => worker.getState() === 'RUNNING' && worker.shutdown();
@@ -101,8 +110,10 @@ async function main(): Promise<void> {
   const encryption = codec ? `payloads encrypted with key ${codec.currentKeyId}` : 'payloads NOT encrypted (PAYLOAD_ENCRYPTION=off)';
   console.log(`worker polling "${config.TEMPORAL_TASK_QUEUE}" on ${address}; Runtime API ${endpoint.url}; ${encryption}`);
   if (metricsAddress) console.log(`metrics at http://${metricsAddress}/metrics`);
+  if (tracing) console.log(`traces to ${config.OTEL_EXPORTER_OTLP_ENDPOINT ?? ''} (OTLP/HTTP)`);
   await worker.run();
   statusGauge?.stop();
+  await tracing?.shutdown();
   await wired.close();
   await connection.close();
 }

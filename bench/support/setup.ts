@@ -20,6 +20,7 @@ import type { RunningDevServer } from '../../src/temporal/dev-server.js';
 import { projectRoot, toolsDir } from '../../src/temporal/server.js';
 import { TEMPORAL_CLI, resolveTool } from '../../src/temporal/tool-resolver.js';
 import { workflowsPath } from '../../src/worker.js';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../src/observability/tracing.js';
 import { testDataConverter } from '../../test/support/codec.js';
 import { projectSearchAttributes } from '../../src/workflows/search-attributes.js';
 import { startChildWorker, startInprocWorker } from './worker-host.js';
@@ -74,6 +75,7 @@ export async function buildBundle(dir: string, localActivities: readonly string[
   };
   const bundle = await bundleWorkflowCode({
     workflowsPath,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: quiet,
     webpackConfigHook: localActivities.length > 0 ? (config) => ({ ...config, plugins: [...(config.plugins ?? []), swapPlugin] }) : undefined,

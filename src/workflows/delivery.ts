@@ -15,6 +15,7 @@ import { bringUp } from './provisioning.js';
 import { describeFailure, publish } from './status.js';
 import { REPLY_MAX_BYTES, agentRef, recordOutcome } from './state.js';
 import type { ConversationState, QueuedMessage } from './state.js';
+import { withinTrace } from './tracing.js';
 
 export interface Recoveries {
   count: number;
@@ -32,7 +33,7 @@ export async function deliverNext(state: ConversationState, acts: WorkflowActivi
     if (outcome === 'refused') return;
     if (outcome === 'runtime-trouble') return recover(state, acts, recoveries);
   }
-  const ended = await followTurn(state, acts, message.messageId);
+  const ended = await withinTrace(message.trace, () => followTurn(state, acts, message.messageId));
   if (ended === 'lost') return recover(state, acts, recoveries);
   recordOutcome(state, { messageId: message.messageId, result: ended === 'ended' ? 'answered' : 'interrupted', executionStatus: state.executionStatus });
   recoveries.count = 0;
@@ -45,13 +46,15 @@ type DeliveryOutcome = 'delivered' | 'refused' | 'runtime-trouble';
 async function deliver(state: ConversationState, acts: WorkflowActivities, message: QueuedMessage, earlier: ConversationState['turn']): Promise<DeliveryOutcome> {
   const runtimeId = state.runtime.id ?? '';
   try {
-    const delivery = await acts.deliverMessage({
-      ...agentRef(state),
-      messageId: message.messageId,
-      text: message.text,
-      userMessagesBefore: userMessagesBefore(state, earlier),
-      continueTurn: earlier !== undefined,
-    });
+    const delivery = await withinTrace(message.trace, () =>
+      acts.deliverMessage({
+        ...agentRef(state),
+        messageId: message.messageId,
+        text: message.text,
+        userMessagesBefore: userMessagesBefore(state, earlier),
+        continueTurn: earlier !== undefined,
+      }),
+    );
     state.agentUserMessages = delivery.userMessages;
     if (!earlier) {
       state.delivered++;

@@ -7,6 +7,7 @@ import type { MessageAck, MessageOutcome, SendMessageInput } from './messages.js
 import { installSlotHandlers, limitFailure } from './admission/slot.js';
 import { workflowMetrics } from './metrics.js';
 import { DEDUPE_WINDOW, toAdmissionView, toInfo } from './state.js';
+import { currentTrace } from './tracing.js';
 import type { ConversationState } from './state.js';
 import { InvalidInputError, validateMessage } from './validation.js';
 
@@ -110,7 +111,8 @@ function enqueue(state: ConversationState, input: SendMessageInput): MessageAck 
   }
   state.recentMessageIds.push(input.messageId);
   if (state.recentMessageIds.length > DEDUPE_WINDOW) state.recentMessageIds.splice(0, state.recentMessageIds.length - DEDUPE_WINDOW);
-  state.queue.push({ messageId: input.messageId, text: input.text, receivedAt: Date.now() });
+  const trace = currentTrace();
+  state.queue.push({ messageId: input.messageId, text: input.text, receivedAt: Date.now(), ...(trace && { trace }) });
   state.received++;
   workflowMetrics.messageReceived();
   state.lastActivityAt = Date.now();
