@@ -25,6 +25,7 @@ import { assertTemporalReachable } from './temporal/connect.js';
 import { lockDataDir } from './startup/data-lock.js';
 import { assertPortsFree, plannedPorts } from './startup/ports.js';
 import { startTracing } from './observability/tracing.js';
+import { workerLogger } from './observability/logging.js';
 
 export interface Stack {
   readonly temporal: TemporalServer;
@@ -80,7 +81,7 @@ async function checkBeforeStarting(config: Config, options: StackOptions & { cod
 }
 
 export async function startStack(config: Config, options: StackOptions = {}): Promise<Stack> {
-  const metricsAddress = installTemporalRuntime(config.LOG_LEVEL, { metricsAddress: metricsSetting(config) });
+  const metricsAddress = installTemporalRuntime(config.LOG_LEVEL, { metricsAddress: metricsSetting(config), logger: workerLogger(config) });
   const cleanups: Array<() => Promise<unknown>> = [];
   const stopAll = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => options.log?.(`shutdown: ${String(error)}`));

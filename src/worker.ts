@@ -11,6 +11,8 @@ import { dataConverterWith, payloadCodecFrom } from './codec/data-converter.js';
 import { PAYLOAD_WARN_BYTES } from './codec/message-size.js';
 import { activitySettingsFrom, buildActivities } from './activities/wiring.js';
 import { loadConfigOrExit, metricsSetting } from './config.js';
+import { conversationLogAttributes } from './observability/log-attributes.js';
+import { workerLogger } from './observability/logging.js';
 import { startStatusGauge } from './observability/metrics.js';
 import { UNTRACED_SINKS, WORKFLOW_INTERCEPTOR_MODULES, startTracing } from './observability/tracing.js';
 import type { Tracing } from './observability/tracing.js';
@@ -57,7 +59,11 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     dataConverter: options.dataConverter,
     // A prebuilt bundle has the workflow interceptors built in (bundled with WORKFLOW_INTERCEPTOR_MODULES).
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    interceptors: { ...options.tracing?.workerInterceptors, ...(options.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }) },
+    interceptors: {
+      ...options.tracing?.workerInterceptors,
+      activity: [...(options.tracing?.workerInterceptors.activity ?? []), conversationLogAttributes],
+      ...(options.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+    },
     sinks: options.tracing?.sinks ?? UNTRACED_SINKS,
     maxCachedWorkflows: options.maxCachedWorkflows ?? 1000,
     shutdownGraceTime: options.shutdownGraceTime ?? '10s',
@@ -87,7 +93,7 @@ export function startConversationGauge(connection: NativeConnection, namespace: 
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const metricsAddress = installTemporalRuntime(config.LOG_LEVEL, { metricsAddress: metricsSetting(config) });
+  const metricsAddress = installTemporalRuntime(config.LOG_LEVEL, { metricsAddress: metricsSetting(config), logger: workerLogger(config) });
   const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   const endpoint = await runtimeEndpointFor(config);
   const codec = await payloadCodecFrom(config);

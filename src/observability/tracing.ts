@@ -29,7 +29,7 @@ type WorkerSinks = NonNullable<WorkerOptions['sinks']>;
  * see workflows/tracing-interceptors.ts). Untraced, the workflow's spans have no parent and
  * go to a sink that drops them.
  */
-export const WORKFLOW_INTERCEPTOR_MODULES = [fileURLToPath(new URL('../workflows/tracing-interceptors.ts', import.meta.url))];
+export const WORKFLOW_INTERCEPTOR_MODULES = ['../workflows/tracing-interceptors.ts', '../workflows/log-attributes.ts'].map((file) => fileURLToPath(new URL(file, import.meta.url)));
 
 export interface Tracing {
   readonly clientInterceptors: WorkflowClientInterceptor[];
