@@ -111,6 +111,8 @@ export interface LaneOptions {
   readonly where: 'in-process' | 'child process';
   /** Payload encryption on clients and worker, as `npm start` runs. @default true */
   readonly encrypted?: boolean;
+  /** Metrics and tracing on in the worker (and tracing on the lane's client), exporting spans to this OTLP endpoint. */
+  readonly observed?: { readonly otlpEndpoint: string; readonly clientInterceptors: WorkflowClientInterceptor[] };
 }
 
 /** Adds `requestEagerStart` to every start, leaving ConversationClient.start itself as it is. */
@@ -128,11 +130,12 @@ export async function startLane(options: LaneOptions): Promise<Lane> {
     runtimeApiKey: runtime.apiKey,
     bundlePath: options.bundlePath,
     encrypted: options.encrypted ?? true,
+    observed: options.observed && { metricsAddress: `127.0.0.1:${await freePort()}`, otlpEndpoint: options.observed.otlpEndpoint },
   };
   const dataConverter = settings.encrypted ? await testDataConverter() : {};
   const worker = options.where === 'child process' ? await startChildWorker(settings) : await startInprocWorker(settings);
   const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection, namespace: temporal.namespace, dataConverter });
+  const client = new Client({ connection, namespace: temporal.namespace, dataConverter, interceptors: { workflow: options.observed?.clientInterceptors ?? [] } });
   const make = (c: Client) => new ConversationClient({ client: c, taskQueue: settings.taskQueue, runtimeApi: runtime.wired.runtimeApi });
   // Eager start needs the client on the worker's own NativeConnection.
   const eagerClient = worker.connection
