@@ -58,6 +58,8 @@ export interface StatusGaugeOptions {
  * visibility store's own delay.
  */
 export function startStatusGauge(options: StatusGaugeOptions): { refresh(): Promise<void>; stop(): void } {
+  // The name goes into a visibility query as a string literal.
+  if (/['"\\]/.test(options.taskQueue)) throw new Error(`task queue ${JSON.stringify(options.taskQueue)}: quotes and backslashes cannot be counted by status`);
   const gauge = options.meter.createGauge(CONVERSATIONS_GAUGE, 'int', undefined, 'open conversations by status, from visibility counts');
   const refresh = async () => {
     const counts = await Promise.all(

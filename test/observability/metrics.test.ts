@@ -93,6 +93,15 @@ describe('metrics over a lifecycle: start, deliver, idle pause, resume, close', 
     assert.equal(count('conversation_http_request_errors_total', { endpoint: 'agent.sendMessage' }), 0);
     // The SDK's own worker metrics are served beside ours.
     assert.ok(total(after, 'temporal_workflow_completed_total', { task_queue: temporal.taskQueue }) >= 1, 'the SDK counts the completed workflow');
+    // The SDK metrics the dashboard and docs/observability.md name.
+    for (const name of [
+      'temporal_workflow_task_schedule_to_start_latency_seconds_count',
+      'temporal_activity_schedule_to_start_latency_seconds_count',
+      'temporal_worker_task_slots_available',
+      'temporal_sticky_cache_size',
+    ]) {
+      assert.ok(after.some((sample) => sample.name === name), `${name} is served`);
+    }
 
     for (const deadline = Date.now() + 20_000; running !== 0 && Date.now() < deadline; await sleep(300)) {
       await gauge.refresh();
