@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../src/temporal/server.js';
 
-const ALL = ['runtime-api', 'conversations', 'scale', 'encryption', 'recovery', 'agent-server', 'isolation', 'admission', 'batch'];
+const ALL = ['runtime-api', 'conversations', 'scale', 'encryption', 'observability', 'recovery', 'agent-server', 'isolation', 'admission', 'batch'];
 
 async function run(name: string): Promise<number> {
   const file = path.join('bench', `${name}.ts`);

@@ -19,6 +19,7 @@ import { resolveBubblewrap } from '../src/tools/bubblewrap.js';
 import { resolveChromium } from '../src/tools/chromium.js';
 import { resolveDockerCompose } from '../src/tools/docker-compose.js';
 import { workflowsPath } from '../src/worker.js';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../src/observability/tracing.js';
 import { FAILURE_CONVERTER_PATH } from '../src/codec/data-converter.js';
 import { TEST_KEY_FILE } from '../test/support/codec.js';
 
@@ -53,7 +54,12 @@ async function main(): Promise<number> {
   const scratch = await mkdtemp(path.join(tmpdir(), 'dc-test-'));
   const server = await ensureTemporalServer(config, { ephemeral: true, port: await freePort(), log: (m) => console.log(`[test] ${m}`) });
   try {
-    const bundle = await bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger });
+    const bundle = await bundleWorkflowCode({
+      workflowsPath,
+      workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+      failureConverterPath: FAILURE_CONVERTER_PATH,
+      logger: quietLogger,
+    });
     const bundlePath = path.join(scratch, 'workflow-bundle.js');
     await writeFile(bundlePath, bundle.code);
     console.log(`[test] Temporal at ${server.address}; workflows bundled; ${files.length} test files (${Date.now() - started} ms)`);

@@ -237,9 +237,20 @@ export const configSchema = z.object({
   ),
   DEMO: z.enum(['on', 'off']).default('on').describe('run the short demonstration conversation at `npm start`: on | off (default on)'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('log level: debug | info | warn | error (default info)'),
+  LOG_FORMAT: z.enum(['text', 'json']).default('text').describe('log lines of the worker and servers: text | json (one JSON object a line, with conversationId, runId and runtimeId on lines about one conversation) (default text)'),
+  METRICS_ADDRESS: optionalText(
+    'serve Prometheus metrics (the SDK\'s and the product\'s) at http://ADDRESS/metrics: `host:port`, or a port alone for loopback, e.g. 9464; unset = no endpoint (`npm start` serves 127.0.0.1:9464 unless set to `off`)',
+    z.string().regex(/^(off|:?\d{1,5}|[^\s:]+:\d{1,5}|\[[0-9a-fA-F:]+\]:\d{1,5})$/, 'a port, host:port, or off'),
+  ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText('send OpenTelemetry traces over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (spans go to its /v1/traces); unset = no tracing', z.string().url()),
 });
 
 export type Config = z.output<typeof configSchema>;
+
+/** The metrics endpoint asked for, if any (`off` is the way to refuse `npm start`'s default). */
+export function metricsSetting(config: Pick<Config, 'METRICS_ADDRESS'>): string | undefined {
+  return config.METRICS_ADDRESS === 'off' ? undefined : config.METRICS_ADDRESS;
+}
 
 /** Variables whose values are secrets: an error about one names it but never repeats its value. */
 const SECRET_VARIABLES: ReadonlySet<string> = new Set(['ENCRYPTION_KEYS', 'CODEC_SERVER_TOKEN', 'RUNTIME_API_KEY', 'LLM_API_KEY']);

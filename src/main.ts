@@ -8,8 +8,13 @@ import { startStack } from './stack.js';
 
 const log = (message: string) => console.log(`[durable-conversations] ${message}`);
 
+/** The port OpenTelemetry's Prometheus exporter uses by convention. */
+const DEFAULT_METRICS_PORT = '9464';
+
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  // `npm start` serves metrics unless told otherwise (METRICS_ADDRESS=off); a bare worker only when asked.
+  const loaded = loadConfigOrExit();
+  const config = { ...loaded, METRICS_ADDRESS: loaded.METRICS_ADDRESS ?? DEFAULT_METRICS_PORT };
   log('starting: Temporal, the Runtime API, the worker…');
   const stack = await startStack(config, { log });
   let stopping = false;
@@ -38,6 +43,8 @@ async function main(): Promise<void> {
   const walls = config.RUNTIME_DRIVER === 'inproc' || config.RUNTIME_ISOLATION === 'off' ? 'NOT isolated' : `isolated, ${config.RUNTIME_NETWORK} network`;
   log(`Runtime API ${stack.runtime.embedded ? `(local, ${config.RUNTIME_DRIVER} driver, ${config.RUNTIME_AGENT} agent, sandboxes ${walls}) ` : ''}at ${stack.runtime.url}`);
   log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}"`);
+  if (config.OTEL_EXPORTER_OTLP_ENDPOINT) log(`traces (OTLP/HTTP) to ${config.OTEL_EXPORTER_OTLP_ENDPOINT}`);
+  log(stack.metricsUrl ? `metrics (Prometheus): ${stack.metricsUrl}` : 'metrics: off (METRICS_ADDRESS=off)');
   if (config.DEMO === 'on') {
     log('running the demonstration conversation (DEMO=off skips it)…');
     const demoClient = stack.conversations.withPolicy({ idleDelayMs: DEMO_IDLE_DELAY_MS });

@@ -13,17 +13,19 @@ import { dataConverterWith, payloadCodecFrom } from './codec/data-converter.js';
 import type { EncryptionCodec } from './codec/encryption-codec.js';
 import { startConfiguredCodecServer } from './codec/embedded.js';
 import type { CodecServer } from './codec/server.js';
-import { policyFrom } from './config.js';
+import { metricsSetting, policyFrom } from './config.js';
 import type { Config } from './config.js';
 import { ensureRuntimeEndpoint } from './runtime-endpoint.js';
 import type { RuntimeEndpoint } from './runtime-endpoint.js';
 import { ensureTemporalServer } from './temporal/server.js';
 import type { EmbeddedOptions, TemporalServer } from './temporal/server.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
-import { connectWorker, createWorker } from './worker.js';
+import { connectWorker, createWorker, startConversationGauge } from './worker.js';
 import { assertTemporalReachable } from './temporal/connect.js';
 import { lockDataDir } from './startup/data-lock.js';
 import { assertPortsFree, plannedPorts } from './startup/ports.js';
+import { startTracing } from './observability/tracing.js';
+import { workerLogger } from './observability/logging.js';
 
 export interface Stack {
   readonly temporal: TemporalServer;
@@ -37,6 +39,8 @@ export interface Stack {
   readonly codecServer: CodecServer | undefined;
   /** What answers messages: the shell agent, the OpenHands agent with the configured LLM, or with the bundled scripted one. */
   readonly agent: 'shell' | 'openhands' | 'openhands-scripted';
+  /** Where Prometheus scrapes this process (METRICS_ADDRESS); undefined when not served. */
+  readonly metricsUrl: string | undefined;
   /** Stops everything this stack started; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -77,7 +81,7 @@ async function checkBeforeStarting(config: Config, options: StackOptions & { cod
 }
 
 export async function startStack(config: Config, options: StackOptions = {}): Promise<Stack> {
-  installTemporalRuntime(config.LOG_LEVEL);
+  const metricsAddress = installTemporalRuntime(config.LOG_LEVEL, { metricsAddress: metricsSetting(config), logger: workerLogger(config) });
   const cleanups: Array<() => Promise<unknown>> = [];
   const stopAll = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => options.log?.(`shutdown: ${String(error)}`));
@@ -107,11 +111,13 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     const wired = buildActivities(llm ? { ...settings, agent: { ...settings.agent, ...llm.agent } } : settings);
     cleanups.push(() => wired.close());
 
+    const tracing = startTracing({ otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+    if (tracing) cleanups.push(() => tracing.shutdown());
     const nativeConnection: NativeConnection = await connectWorker(temporal.address);
     cleanups.push(() => nativeConnection.close());
     const connection = await Connection.connect({ address: temporal.address });
     cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: temporal.namespace, dataConverter });
+    const client = new Client({ connection, namespace: temporal.namespace, dataConverter, interceptors: { workflow: tracing?.clientInterceptors ?? [] } });
     const conversations = new ConversationClient({
       client,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -127,13 +133,18 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
       activities: wired.activities,
       dataConverter,
       maxCachedWorkflows: config.WORKER_CACHE_SIZE,
+      tracing,
     });
     const running = worker.run();
+    if (metricsAddress) {
+      const gauge = startConversationGauge(nativeConnection, temporal.namespace, config.TEMPORAL_TASK_QUEUE);
+      cleanups.push(async () => gauge.stop());
+    }
     cleanups.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
-    return { temporal, runtime, client, conversations, worker, codec, codecServer, agent: llm ? 'openhands-scripted' : config.RUNTIME_AGENT === 'openhands' ? 'openhands' : 'shell', stop: stopAll };
+    return { temporal, runtime, client, conversations, worker, codec, codecServer, agent: llm ? 'openhands-scripted' : config.RUNTIME_AGENT === 'openhands' ? 'openhands' : 'shell', metricsUrl: metricsAddress && `http://${metricsAddress}/metrics`, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

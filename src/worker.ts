@@ -3,13 +3,19 @@
 // standalone worker against TEMPORAL_ADDRESS (default: the embedded server's port) and
 // the configured Runtime API — add as many as you like; Temporal spreads the work.
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import { dataConverterWith, payloadCodecFrom } from './codec/data-converter.js';
 import { PAYLOAD_WARN_BYTES } from './codec/message-size.js';
 import { activitySettingsFrom, buildActivities } from './activities/wiring.js';
-import { DEFAULT_WORKER_CACHE_SIZE, loadConfigOrExit } from './config.js';
+import { DEFAULT_WORKER_CACHE_SIZE, loadConfigOrExit, metricsSetting } from './config.js';
+import { conversationLogAttributes } from './observability/log-attributes.js';
+import { workerLogger } from './observability/logging.js';
+import { startStatusGauge } from './observability/metrics.js';
+import { UNTRACED_SINKS, WORKFLOW_INTERCEPTOR_MODULES, startTracing } from './observability/tracing.js';
+import type { Tracing } from './observability/tracing.js';
 import { runtimeEndpointFor } from './runtime-endpoint.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { assertTemporalReachable } from './temporal/connect.js';
@@ -44,6 +50,8 @@ export interface WorkerOptions {
   readonly shutdownGraceTime?: string;
   /** How long a workflow task waits for this worker on its sticky queue before going to any worker. @default STICKY_QUEUE_TIMEOUT */
   readonly stickyQueueScheduleToStartTimeout?: string;
+  /** Trace activities and export the workflow's spans (observability/tracing.ts); undefined = untraced. */
+  readonly tracing?: Tracing;
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -53,7 +61,14 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     activities: options.activities,
     dataConverter: options.dataConverter,
+    // A prebuilt bundle has the workflow interceptors built in (bundled with WORKFLOW_INTERCEPTOR_MODULES).
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    interceptors: {
+      ...options.tracing?.workerInterceptors,
+      activity: [...(options.tracing?.workerInterceptors.activity ?? []), conversationLogAttributes],
+      ...(options.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+    },
+    sinks: options.tracing?.sinks ?? UNTRACED_SINKS,
     maxCachedWorkflows: options.maxCachedWorkflows ?? DEFAULT_WORKER_CACHE_SIZE,
     shutdownGraceTime: options.shutdownGraceTime ?? '10s',
     stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeout ?? STICKY_QUEUE_TIMEOUT,
@@ -74,14 +89,21 @@ export async function connectWorker(address: string): Promise<NativeConnection> 
   }
 }
 
+/** The by-status gauge of the task queue's conversations, counted through the worker's own connection. */
+export function startConversationGauge(connection: NativeConnection, namespace: string, taskQueue: string) {
+  const client = new Client({ connection, namespace });
+  return startStatusGauge({ client, meter: Runtime.instance().metricMeter, taskQueue, onError: (error) => console.error(`conversations gauge: ${String(error)}`) });
+}
+
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  installTemporalRuntime(config.LOG_LEVEL);
+  const metricsAddress = installTemporalRuntime(config.LOG_LEVEL, { metricsAddress: metricsSetting(config), logger: workerLogger(config) });
   const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   const endpoint = await runtimeEndpointFor(config);
   const codec = await payloadCodecFrom(config);
   const wired = buildActivities(activitySettingsFrom(config, endpoint));
   const connection = await connectWorker(address);
+  const tracing = startTracing({ otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -90,13 +112,19 @@ async function main(): Promise<void> {
     dataConverter: dataConverterWith(codec),
     workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
     maxCachedWorkflows: config.WORKER_CACHE_SIZE,
+    tracing,
   });
+  const statusGauge = metricsAddress ? startConversationGauge(connection, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE) : undefined;
   const stop = () => worker.getState() === 'RUNNING' && worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const encryption = codec ? `payloads encrypted with key ${codec.currentKeyId}` : 'payloads NOT encrypted (PAYLOAD_ENCRYPTION=off)';
   console.log(`worker polling "${config.TEMPORAL_TASK_QUEUE}" on ${address}; Runtime API ${endpoint.url}; ${encryption}`);
+  if (metricsAddress) console.log(`metrics at http://${metricsAddress}/metrics`);
+  if (tracing) console.log(`traces to ${config.OTEL_EXPORTER_OTLP_ENDPOINT ?? ''} (OTLP/HTTP)`);
   await worker.run();
+  statusGauge?.stop();
+  await tracing?.shutdown();
   await wired.close();
   await connection.close();
 }

@@ -20,6 +20,7 @@ import type { RunningDevServer } from '../../src/temporal/dev-server.js';
 import { projectRoot, toolsDir } from '../../src/temporal/server.js';
 import { TEMPORAL_CLI, resolveTool } from '../../src/temporal/tool-resolver.js';
 import { workflowsPath } from '../../src/worker.js';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../src/observability/tracing.js';
 import { testDataConverter } from '../../test/support/codec.js';
 import { projectSearchAttributes } from '../../src/workflows/search-attributes.js';
 import { startChildWorker, startInprocWorker } from './worker-host.js';
@@ -95,6 +96,7 @@ export async function buildBundle(dir: string, options: BundleOptions = {}): Pro
   };
   const bundle = await bundleWorkflowCode({
     workflowsPath,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: quiet,
     webpackConfigHook: swaps.size > 0 ? (config) => ({ ...config, plugins: [...(config.plugins ?? []), swapPlugin] }) : undefined,
@@ -134,6 +136,8 @@ export interface LaneOptions {
   readonly maxCachedWorkflows?: number;
   /** 'ceiling': the worker runs ceiling-workflow.ts (bundlePath must be its bundle). @default 'conversations' */
   readonly kind?: 'conversations' | 'ceiling';
+  /** Metrics and tracing on in the worker (and tracing on the lane's client), exporting spans to this OTLP endpoint. */
+  readonly observed?: { readonly otlpEndpoint: string; readonly clientInterceptors: WorkflowClientInterceptor[] };
 }
 
 /** Adds `requestEagerStart` to every start, leaving ConversationClient.start itself as it is. */
@@ -153,11 +157,12 @@ export async function startLane(options: LaneOptions): Promise<Lane> {
     encrypted: options.encrypted ?? true,
     maxCachedWorkflows: options.maxCachedWorkflows,
     kind: options.kind,
+    observed: options.observed && { metricsAddress: `127.0.0.1:${await freePort()}`, otlpEndpoint: options.observed.otlpEndpoint },
   };
   const dataConverter = settings.encrypted ? await testDataConverter() : {};
   const worker = options.where === 'child process' ? await startChildWorker(settings) : await startInprocWorker(settings);
   const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection, namespace: temporal.namespace, dataConverter });
+  const client = new Client({ connection, namespace: temporal.namespace, dataConverter, interceptors: { workflow: options.observed?.clientInterceptors ?? [] } });
   const make = (c: Client) => new ConversationClient({ client: c, taskQueue: settings.taskQueue, runtimeApi: runtime.wired.runtimeApi });
   // Eager start needs the client on the worker's own NativeConnection.
   const eagerClient = worker.connection

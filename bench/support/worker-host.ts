@@ -7,7 +7,9 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { buildActivities } from '../../src/activities/wiring.js';
-import { createWorker } from '../../src/worker.js';
+import { prometheusTelemetry } from '../../src/observability/metrics.js';
+import { startTracing } from '../../src/observability/tracing.js';
+import { createWorker, startConversationGauge } from '../../src/worker.js';
 import { testDataConverter } from '../../test/support/codec.js';
 import { ceilingActivities, deliveredAt } from './ceiling-activities.js';
 
@@ -27,6 +29,8 @@ export interface WorkerSettings {
   readonly maxCachedWorkflows?: number;
   /** 'ceiling': the bundle is ceiling-workflow.ts's and the worker runs its one activity instead of the project's. */
   readonly kind?: 'conversations' | 'ceiling';
+  /** Metrics and tracing on, as METRICS_ADDRESS and OTEL_EXPORTER_OTLP_ENDPOINT turn them on (bench/observability.ts). */
+  readonly observed?: { readonly metricsAddress: string; readonly otlpEndpoint: string };
 }
 
 export interface WorkerHost {
@@ -50,11 +54,14 @@ export async function runWorker(settings: WorkerSettings) {
   // As installTemporalRuntime does, but core logs only errors too: a local activity's
   // heartbeat() (the waitUntilAlive experiment) makes core warn on every call.
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [], telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+    const metrics = settings.observed ? prometheusTelemetry(settings.observed.metricsAddress) : {};
+    Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [], telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } }, ...metrics } });
     runtimeInstalled = true;
   }
   const wired = buildActivities({ runtimeApiUrl: settings.runtimeApiUrl, runtimeApiKey: settings.runtimeApiKey, batchDir: settings.batchDir });
   const connection = await NativeConnection.connect({ address: settings.address });
+  const tracing = settings.observed && startTracing({ otlpEndpoint: settings.observed.otlpEndpoint });
+  const gauge = settings.observed && startConversationGauge(connection, settings.namespace, settings.taskQueue);
   const worker = await createWorker({
     connection,
     namespace: settings.namespace,
@@ -63,6 +70,7 @@ export async function runWorker(settings: WorkerSettings) {
     dataConverter: settings.encrypted ? await testDataConverter() : {},
     workflowBundle: { codePath: settings.bundlePath },
     maxCachedWorkflows: settings.maxCachedWorkflows,
+    tracing,
   });
   const running = worker.run();
   return {
@@ -70,6 +78,8 @@ export async function runWorker(settings: WorkerSettings) {
     stop: async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      gauge?.stop();
+      await tracing?.shutdown();
       await wired.close();
       await connection.close();
     },

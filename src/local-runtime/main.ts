@@ -4,17 +4,19 @@
 // kept in the data folder — the same one `npm start` and the CLI use — and prints it.
 import { pathToFileURL } from 'node:url';
 import { loadConfigOrExit } from '../config.js';
+import { serverLineLog } from '../observability/logging.js';
 import { startLocalRuntimeApi } from '../runtime-endpoint.js';
 import type { RuntimeApiServer } from './server.js';
 
 /** Starts the server and stops every sandbox on SIGINT/SIGTERM. */
 export async function main(): Promise<RuntimeApiServer> {
   const config = loadConfigOrExit();
-  const { server, apiKey, keyFile } = await startLocalRuntimeApi(config);
-  process.stdout.write(`Runtime API: ${server.url}\n`);
-  if (keyFile) process.stdout.write(`RUNTIME_API_KEY=${apiKey} (generated once, kept in ${keyFile}; set RUNTIME_API_KEY to choose one)\n`);
+  const log = serverLineLog(config, 'runtime-api');
+  const { server, apiKey, keyFile } = await startLocalRuntimeApi(config, config.LOG_FORMAT === 'json' ? log : undefined);
+  log(`Runtime API: ${server.url}`);
+  if (keyFile) log(`RUNTIME_API_KEY=${apiKey} (generated once, kept in ${keyFile}; set RUNTIME_API_KEY to choose one)`);
   const shutdown = (signal: NodeJS.Signals) => {
-    process.stdout.write(`${signal}: stopping every runtime\n`);
+    log(`${signal}: stopping every runtime`);
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {

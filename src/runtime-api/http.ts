@@ -5,6 +5,7 @@
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { observeHttpCall } from '../observability/http-calls.js';
 import {
   BadRequestError,
   InvalidResponseError,
@@ -121,8 +122,12 @@ export class HttpEndpoint {
   call<T>(spec: CallSpec<T> & { allow: readonly number[] }): Promise<CallResult<T>>;
   call<T>(spec: CallSpec<T> & { allow?: undefined }): Promise<Success<T>>;
   async call<T>(spec: CallSpec<T>): Promise<CallResult<T>> {
+    return observeHttpCall({ protocol: this.#options.protocol, label: spec.label, method: spec.method }, (traceHeaders) => this.#send(spec, traceHeaders));
+  }
+
+  async #send<T>(spec: CallSpec<T>, traceHeaders: Record<string, string>): Promise<CallResult<T>> {
     const url = this.#url(spec);
-    const headers: Record<string, string> = { accept: 'application/json', ...this.#options.headers, ...spec.headers };
+    const headers: Record<string, string> = { accept: 'application/json', ...traceHeaders, ...this.#options.headers, ...spec.headers };
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
     let status: number;
     let responseHeaders: Record<string, string | string[] | undefined>;

@@ -11,6 +11,7 @@ import { TOO_MANY_CONVERSATIONS } from './admission/messages.js';
 import { evictionDue, initialHolding, isLimitReached, releaseSlot, reportQuiet, slotWorkPending } from './admission/slot.js';
 import { deliverNext } from './delivery.js';
 import { installHandlers } from './handlers.js';
+import { workflowMetrics } from './metrics.js';
 import { closeConversation, pauseRuntime, stopRuntime, teardown } from './lifecycle.js';
 import { bringUp } from './provisioning.js';
 import { describeFailure, publish } from './status.js';
@@ -106,8 +107,14 @@ async function serve(state: ConversationState, acts: WorkflowActivities): Promis
     const summary = state.status === 'RUNNING' ? 'idle: pause the runtime' : 'retention: stop the runtime';
     const woke = await condition(() => hasWork(state), quietTimeLeft(state), { summary });
     if (woke) continue;
-    if (state.status === 'RUNNING') await pauseRuntime(state, acts);
-    else return stopRuntime(state, acts);
+    if (state.status === 'RUNNING') {
+      await pauseRuntime(state, acts);
+      workflowMetrics.idlePaused();
+    } else {
+      await stopRuntime(state, acts);
+      workflowMetrics.archived();
+      return;
+    }
   }
 }
 

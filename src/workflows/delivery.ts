@@ -10,10 +10,12 @@
 import { ApplicationFailure, CancellationScope, condition, isCancellation, log } from '@temporalio/workflow';
 import { ConversationErrorType, RUNTIME_ERROR_TYPES } from '../failure-types.js';
 import type { WorkflowActivities } from './activities.js';
+import { workflowMetrics } from './metrics.js';
 import { bringUp } from './provisioning.js';
 import { describeFailure, publish } from './status.js';
 import { REPLY_MAX_BYTES, agentRef, recordOutcome } from './state.js';
 import type { ConversationState, QueuedMessage } from './state.js';
+import { withinTrace } from './tracing.js';
 
 export interface Recoveries {
   count: number;
@@ -31,7 +33,7 @@ export async function deliverNext(state: ConversationState, acts: WorkflowActivi
     if (outcome === 'refused') return;
     if (outcome === 'runtime-trouble') return recover(state, acts, recoveries);
   }
-  const ended = await followTurn(state, acts, message.messageId);
+  const ended = await withinTrace(message.trace, () => followTurn(state, acts, message.messageId));
   if (ended === 'lost') return recover(state, acts, recoveries);
   recordOutcome(state, { messageId: message.messageId, result: ended === 'ended' ? 'answered' : 'interrupted', executionStatus: state.executionStatus });
   recoveries.count = 0;
@@ -44,16 +46,20 @@ type DeliveryOutcome = 'delivered' | 'refused' | 'runtime-trouble';
 async function deliver(state: ConversationState, acts: WorkflowActivities, message: QueuedMessage, earlier: ConversationState['turn']): Promise<DeliveryOutcome> {
   const runtimeId = state.runtime.id ?? '';
   try {
-    const delivery = await acts.deliverMessage({
-      ...agentRef(state),
-      messageId: message.messageId,
-      text: message.text,
-      userMessagesBefore: userMessagesBefore(state, earlier),
-      continueTurn: earlier !== undefined,
-    });
+    const delivery = await withinTrace(message.trace, () =>
+      acts.deliverMessage({
+        ...agentRef(state),
+        messageId: message.messageId,
+        text: message.text,
+        userMessagesBefore: userMessagesBefore(state, earlier),
+        continueTurn: earlier !== undefined,
+      }),
+    );
     state.agentUserMessages = delivery.userMessages;
-    if (!earlier) state.delivered++;
-    else if (!delivery.alreadyPresent) {
+    if (!earlier) {
+      state.delivered++;
+      workflowMetrics.messageDelivered(message.receivedAt);
+    } else if (!delivery.alreadyPresent) {
       state.redelivered = (state.redelivered ?? 0) + 1;
       state.notice = `message ${message.messageId} was delivered again to runtime ${runtimeId}: its turn was cut short when runtime ${earlier.runtimeId} was lost`;
     }
@@ -141,6 +147,7 @@ async function followTurn(state: ConversationState, acts: WorkflowActivities, me
     }
     state.lastTurn = { messageId, executionStatus: state.executionStatus ?? 'unknown', durationMs: Date.now() - startedAt, interrupted };
   }
+  workflowMetrics.turnEnded(result === 'ended' ? (state.executionStatus ?? 'unknown') : result, state.lastTurn?.durationMs ?? Date.now() - startedAt);
   state.lastActivityAt = Date.now();
   publish(state);
   return result;

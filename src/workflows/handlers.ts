@@ -5,7 +5,9 @@ import { ConversationErrorType } from '../failure-types.js';
 import { admissionUpdate, closeSignal, infoQuery, pauseSignal, resumeSignal, sendMessageSignal, sendMessageUpdate, waitUntilReadyUpdate } from './messages.js';
 import type { MessageAck, MessageOutcome, SendMessageInput } from './messages.js';
 import { installSlotHandlers, limitFailure } from './admission/slot.js';
+import { workflowMetrics } from './metrics.js';
 import { DEDUPE_WINDOW, toAdmissionView, toInfo } from './state.js';
+import { currentTrace } from './tracing.js';
 import type { ConversationState } from './state.js';
 import { InvalidInputError, validateMessage } from './validation.js';
 
@@ -104,12 +106,15 @@ function checkIncoming(state: ConversationState, input: SendMessageInput): void 
 function enqueue(state: ConversationState, input: SendMessageInput): MessageAck {
   if (state.recentMessageIds.includes(input.messageId)) {
     state.duplicates++;
+    workflowMetrics.messageDeduplicated();
     return { messageId: input.messageId, position: 0, duplicate: true };
   }
   state.recentMessageIds.push(input.messageId);
   if (state.recentMessageIds.length > DEDUPE_WINDOW) state.recentMessageIds.splice(0, state.recentMessageIds.length - DEDUPE_WINDOW);
-  state.queue.push({ messageId: input.messageId, text: input.text, receivedAt: Date.now() });
+  const trace = currentTrace();
+  state.queue.push({ messageId: input.messageId, text: input.text, receivedAt: Date.now(), ...(trace && { trace }) });
   state.received++;
+  workflowMetrics.messageReceived();
   state.lastActivityAt = Date.now();
   return { messageId: input.messageId, position: state.queue.length, duplicate: false };
 }

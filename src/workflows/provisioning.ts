@@ -8,6 +8,7 @@ import { GONE_RETRIES } from './activities.js';
 import type { WorkflowActivities } from './activities.js';
 import { acquireSlot, releaseSlot } from './admission/slot.js';
 import { fewerTasksToProvision } from './fewer-tasks.js';
+import { workflowMetrics } from './metrics.js';
 import { leaveShared, provisionShared } from './shared-runtime/binding.js';
 import { describeFailure, publish } from './status.js';
 import type { ConversationState } from './state.js';
@@ -24,14 +25,18 @@ export async function bringUp(state: ConversationState, acts: WorkflowActivities
   const purpose = reason === 'start' ? 'start' : 'resume';
   if (!(await acquireSlot(state, purpose))) return;
   const previousRuntime = state.runtime.id;
+  // After the slot: waiting for admission is not provisioning time.
+  const startedAt = Date.now();
   if (reason === 'start') state.status = 'STARTING';
   state.runtime.state = 'starting';
   publish(state);
   try {
     const runtime = state.shared ? await provisionShared(state, acts, reason === 'recover') : await provision(state, acts);
+    workflowMetrics.provisioned(runtime.action, reason, Date.now() - startedAt);
     // Also on resume: a paused runtime can be reaped behind our back, and then a new one serves.
     if (previousRuntime && previousRuntime !== runtime.runtimeId) {
       state.runtime.replaced++;
+      workflowMetrics.runtimeReplaced();
       state.notice = `runtime ${previousRuntime} was gone; replaced by ${runtime.runtimeId}`;
     } else if (reason === 'start' && runtime.action !== 'started') {
       state.notice = `reopened: ${runtime.action} runtime ${runtime.runtimeId}`;
@@ -39,6 +44,8 @@ export async function bringUp(state: ConversationState, acts: WorkflowActivities
   } catch (error) {
     if (isCancellation(error)) throw error;
     await compensate(state, acts);
+    workflowMetrics.compensated();
+    workflowMetrics.provisioned('failed', reason, Date.now() - startedAt);
     state.status = 'ERROR';
     state.lastError = describeFailure(error);
     await releaseSlot(state);

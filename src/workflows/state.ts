@@ -3,6 +3,7 @@
 import type { AdmissionPolicy } from './admission/messages.js';
 import type { MessageOutcome } from './messages.js';
 import type { SharedRuntimeBinding } from './shared-runtime/messages.js';
+import type { MessageTrace } from './tracing.js';
 
 /** Names follow the seed's ConversationStatus. */
 export type ConversationStatus = 'STARTING' | 'RUNNING' | 'STOPPED' | 'ARCHIVED' | 'ERROR';
@@ -37,6 +38,8 @@ export interface QueuedMessage {
   readonly messageId: string;
   readonly text: string;
   readonly receivedAt: number;
+  /** The trace the message arrived in, continued by its delivery (absent in runs from before tracing). */
+  readonly trace?: MessageTrace;
 }
 
 export interface ErrorRecord {

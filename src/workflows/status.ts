@@ -5,8 +5,10 @@ import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@tempor
 import { conversationStatusKey, conversationUserIdKey, refusedMessagesKey, runtimeStatusKey, waitingForSlotKey } from './search-attributes.js';
 import type { ConversationState, ErrorRecord } from './state.js';
 import { currentDetails } from './details.js';
+import { noteRuntime } from './log-attributes.js';
 
 export function publish(state: ConversationState): void {
+  noteRuntime(state.runtime.id);
   const current = workflowInfo().typedSearchAttributes;
   // Only runs with admission carry this attribute, so older runs upsert exactly what they recorded.
   const waiting = state.admission ? state.admission.phase === 'waiting' : undefined;

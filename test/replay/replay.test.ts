@@ -8,6 +8,7 @@ import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import { projectRoot } from '../../src/temporal/server.js';
 import { workflowsPath } from '../../src/worker.js';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../src/observability/tracing.js';
 import { FAILURE_CONVERTER_PATH } from '../../src/codec/data-converter.js';
 import { testDataConverter } from '../support/codec.js';
 
@@ -37,7 +38,7 @@ async function replayAll(workflowBundle: WorkflowBundleOption, only?: string) {
 describe('replaying recorded histories (determinism)', () => {
   test('every recorded run replays against the current workflow code', async () => {
     const bundlePath = process.env.TEST_WORKFLOW_BUNDLE;
-    const bundle = bundlePath ? { codePath: bundlePath } : { code: (await bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quiet })).code };
+    const bundle = bundlePath ? { codePath: bundlePath } : { code: (await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quiet })).code };
     const results = await replayAll(bundle);
     assert.ok(results.length >= 6, `expected the recorded fixtures, found ${results.length}`);
     assert.ok(results.some(({ workflowId }) => workflowId.startsWith('admission-')), 'admission is covered');

@@ -12,6 +12,7 @@ import { buildActivities } from '../../src/activities/wiring.js';
 import { ConversationClient } from '../../src/client.js';
 import type { ConversationInfo, ConversationPolicy } from '../../src/client.js';
 import { createRuntimeApiServer } from '../../src/local-runtime/server.js';
+import type { Tracing } from '../../src/observability/tracing.js';
 import type { RuntimeApiServer, RuntimeApiServerOptions } from '../../src/local-runtime/server.js';
 import { isMessageFrom, messageText } from '../../src/runtime-api/index.js';
 import type { RuntimeApiClient } from '../../src/runtime-api/index.js';
@@ -48,6 +49,8 @@ export interface StackOptions {
   readonly batchDir?: string;
   /** Keep transcripts at pause and stop in `<dataDir>/transcripts`, as a worker of `npm start` does. @default off */
   readonly keepTranscripts?: boolean;
+  /** Trace the client and the worker (observability/tracing.ts). @default untraced */
+  readonly tracing?: Tracing;
 }
 
 export async function startConversationStack(options: StackOptions = {}): Promise<ConversationStack> {
@@ -63,7 +66,7 @@ export async function startConversationStack(options: StackOptions = {}): Promis
     batchDir: options.batchDir ?? path.join(dataDir, 'batches'),
     transcriptDir: options.keepTranscripts ? transcriptDirOf(dataDir) : undefined,
   });
-  const temporal = await startTestWorker(wired.activities, { taskQueue: options.taskQueue, worker: !options.noWorker, address: options.address });
+  const temporal = await startTestWorker(wired.activities, { taskQueue: options.taskQueue, worker: !options.noWorker, address: options.address, tracing: options.tracing });
   const conversations = new ConversationClient({
     client: temporal.client,
     taskQueue: temporal.taskQueue,

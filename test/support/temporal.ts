@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
+import type { Tracing } from '../../src/observability/tracing.js';
 import { createWorker } from '../../src/worker.js';
 import { testDataConverter } from './codec.js';
 
@@ -26,7 +27,7 @@ export interface TestTemporal {
 }
 
 /** Connects a client and, unless `worker: false`, starts a worker with `activities` on a fresh task queue. */
-export async function startTestWorker(activities: object = {}, options: { taskQueue?: string; worker?: boolean; address?: string } = {}): Promise<TestTemporal> {
+export async function startTestWorker(activities: object = {}, options: { taskQueue?: string; worker?: boolean; address?: string; tracing?: Tracing } = {}): Promise<TestTemporal> {
   // Expected activity failures would log full stacks at WARN; tests assert on them instead.
   installTemporalRuntime('error');
   const address = options.address ?? temporalAddress();
@@ -35,7 +36,7 @@ export async function startTestWorker(activities: object = {}, options: { taskQu
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
   const dataConverter = await testDataConverter();
-  const client = new Client({ connection, namespace, dataConverter });
+  const client = new Client({ connection, namespace, dataConverter, interceptors: { workflow: options.tracing?.clientInterceptors ?? [] } });
   if (options.worker === false) {
     return {
       client,
@@ -56,6 +57,7 @@ export async function startTestWorker(activities: object = {}, options: { taskQu
     dataConverter,
     workflowBundle: bundlePath ? { codePath: bundlePath } : undefined,
     shutdownGraceTime: '2s',
+    tracing: options.tracing,
   });
   const running = worker.run();
   return {
