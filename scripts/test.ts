@@ -78,6 +78,8 @@ async function main(): Promise<number> {
         // The test key: the CLI and worker processes tests spawn encrypt as the tests' own clients do.
         ENCRYPTION_KEYS_FILE: TEST_KEY_FILE,
         ENCRYPTION_KEYS: '',
+        // `npm start` serves metrics on 9464 by default; tests that start it at once must not share that port.
+        METRICS_ADDRESS: 'off',
         ...(agentServerPath ? { OPENHANDS_AGENT_SERVER_PATH: agentServerPath } : {}),
         // Found on PATH by the tests' servers; named for the few that need the path itself.
         RUNTIME_BWRAP_PATH: bwrap,

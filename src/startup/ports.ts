@@ -2,7 +2,9 @@
 // second instance running learns every clash at once, in one message, instead of one per
 // attempt after Temporal had already been started and stopped again.
 import { createServer } from 'node:net';
+import { metricsSetting } from '../config.js';
 import type { Config } from '../config.js';
+import { metricsBindAddress } from '../observability/metrics.js';
 
 export interface PlannedPort {
   readonly host: string;
@@ -31,6 +33,12 @@ export function plannedPorts(config: Config, parts: { temporal: boolean; ui: boo
   if (parts.temporal && parts.ui) ports.push({ host: '127.0.0.1', port: config.TEMPORAL_UI_PORT, what: 'Temporal Web UI', variable: 'TEMPORAL_UI_PORT' });
   if (parts.codecServer) ports.push({ host: config.CODEC_SERVER_HOST, port: config.CODEC_SERVER_PORT, what: 'codec server', variable: 'CODEC_SERVER_PORT' });
   if (parts.runtimeApi) ports.push({ host: config.RUNTIME_API_HOST, port: config.RUNTIME_API_PORT, what: 'local Runtime API', variable: 'RUNTIME_API_PORT' });
+  const metrics = metricsSetting(config);
+  if (metrics) {
+    const bind = metricsBindAddress(metrics);
+    const at = bind.lastIndexOf(':');
+    ports.push({ host: bind.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(bind.slice(at + 1)), what: 'Prometheus metrics', variable: 'METRICS_ADDRESS' });
+  }
   return ports.filter((p) => p.port !== 0);
 }
 

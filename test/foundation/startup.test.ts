@@ -40,6 +40,8 @@ async function freshEnv(dataDir: string): Promise<NodeJS.ProcessEnv> {
     TEMPORAL_UI_PORT: String(await freePort()),
     RUNTIME_API_PORT: String(await freePort()),
     CODEC_SERVER_PORT: String(await freePort()),
+    // npm start serves metrics on 9464 unless told: two starts at once must not share it.
+    METRICS_ADDRESS: String(await freePort()),
     DEMO: 'off',
     TEMPORAL_ADDRESS: '',
     ENCRYPTION_KEYS: '',
@@ -50,17 +52,18 @@ async function freshEnv(dataDir: string): Promise<NodeJS.ProcessEnv> {
 }
 
 describe('npm start: start-up', () => {
-  test('two taken ports are both named, with their variables, before anything starts', async (t) => {
+  test('taken ports are all named, with their variables, before anything starts', async (t) => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'dc-startup-'));
     t.after(() => rm(dataDir, { recursive: true, force: true }));
     const env = await freshEnv(dataDir);
-    const taken = [await listenOn(Number(env.TEMPORAL_PORT)), await listenOn(Number(env.RUNTIME_API_PORT))];
+    const taken = [await listenOn(Number(env.TEMPORAL_PORT)), await listenOn(Number(env.RUNTIME_API_PORT)), await listenOn(Number(env.METRICS_ADDRESS))];
     t.after(() => taken.forEach((server) => server.close()));
     const run = await runMain(env);
     assert.equal(run.code, 1, run.output);
-    assert.match(run.output, /2 ports `npm start` needs are already in use/);
+    assert.match(run.output, /3 ports `npm start` needs are already in use/);
     assert.match(run.output, new RegExp(`127\\.0\\.0\\.1:${env.TEMPORAL_PORT} \\(Temporal gRPC\\): set TEMPORAL_PORT`));
     assert.match(run.output, new RegExp(`127\\.0\\.0\\.1:${env.RUNTIME_API_PORT} \\(local Runtime API\\): set RUNTIME_API_PORT`));
+    assert.match(run.output, new RegExp(`127\\.0\\.0\\.1:${env.METRICS_ADDRESS} \\(Prometheus metrics\\): set METRICS_ADDRESS`));
     assert.doesNotMatch(run.output, /starting the Temporal dev server/, 'nothing was started');
   });
 

@@ -22,7 +22,7 @@ export interface MainProcess {
 
 export async function startMainProcess(extraEnv: Record<string, string> = {}, startTimeoutMs = 240_000): Promise<MainProcess> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'dc-main-'));
-  const ports = { TEMPORAL_PORT: await freePort(), TEMPORAL_UI_PORT: await freePort(), RUNTIME_API_PORT: await freePort(), CODEC_SERVER_PORT: await freePort() };
+  const ports = { TEMPORAL_PORT: await freePort(), TEMPORAL_UI_PORT: await freePort(), RUNTIME_API_PORT: await freePort(), CODEC_SERVER_PORT: await freePort(), METRICS_ADDRESS: await freePort() };
   // As a user's `npm start`: the embedded server, no key configured (one is generated into the data folder).
   const env: NodeJS.ProcessEnv = {
     ...process.env,
