@@ -81,7 +81,7 @@ async function checkBeforeStarting(config: Config, options: StackOptions & { cod
 }
 
 export async function startStack(config: Config, options: StackOptions = {}): Promise<Stack> {
-  const metricsAddress = installTemporalRuntime(config.LOG_LEVEL, { metricsAddress: metricsSetting(config), logger: workerLogger(config) });
+  let metricsAddress: string | undefined;
   const cleanups: Array<() => Promise<unknown>> = [];
   const stopAll = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => options.log?.(`shutdown: ${String(error)}`));
@@ -96,6 +96,8 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     const dataConverter = dataConverterWith(codec);
     const embeddedUi = !config.TEMPORAL_ADDRESS && !options.ephemeral;
     await checkBeforeStarting(config, { ...options, codecServer: Boolean(codec && embeddedUi) }, log);
+    // After the port check, which would otherwise find the metrics port taken by this very process.
+    metricsAddress = installTemporalRuntime(config.LOG_LEVEL, { metricsAddress: metricsSetting(config), logger: workerLogger(config) });
     // Started first: the embedded Web UI is given its URL at start.
     const codecServer = codec && embeddedUi ? await startConfiguredCodecServer(config, codec, options.log) : undefined;
     if (codecServer) cleanups.push(() => codecServer.close());
