@@ -4,7 +4,7 @@
 // and bounded: a transcript that cannot be read never holds up or fails the stop.
 import { log } from '@temporalio/activity';
 import type { AgentEvent } from '../runtime-api/index.js';
-import { AgentServerClient } from '../runtime-api/index.js';
+import { AgentServerClient, RuntimeHttpError } from '../runtime-api/index.js';
 import { writeTranscript } from '../transcripts.js';
 import { agentConversationIdFor } from './agent-id.js';
 import type { ActivityDeps } from './deps.js';
@@ -39,7 +39,10 @@ export async function keepTranscriptWith(deps: ActivityDeps, agent: AgentServerC
     const file = await writeTranscript(deps.transcriptDir, sessionId, events);
     log.info('transcript kept', { sessionId, events: events.length, file });
   } catch (error) {
-    log.warn('transcript not kept', { sessionId, error: String(error) });
+    // 404: the agent conversation was deleted already (a close deletes it before it stops the
+    // runtime), and its transcript was kept just before that delete.
+    if (error instanceof RuntimeHttpError && error.status === 404) log.debug('no agent conversation left to keep', { sessionId });
+    else log.warn('transcript not kept', { sessionId, error: String(error) });
   }
 }
 
