@@ -57,7 +57,7 @@ describe('the worker logs a conversation with its IDs (real Temporal, real sandb
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((entry) => entry.workflowId === id);
     assert.ok(ours.some((entry) => entry.message === 'Workflow started'), 'the workflow logged');
-    assert.ok(ours.some((entry) => entry.activityType === 'ensureRuntime'), 'its activities logged');
+    assert.ok(ours.some((entry) => entry.activityType === 'provisionRuntime'), 'its activities logged');
     assert.ok(ours.every((entry) => entry.taskToken === undefined), 'no activity task token (it can complete the activity)');
     for (const entry of ours) {
       assert.equal(entry.conversationId, id, JSON.stringify(entry));
