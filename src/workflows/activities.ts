@@ -23,21 +23,18 @@ export function activitiesFor(policy: ConversationPolicy) {
     scheduleToCloseTimeout: policy.initTimeoutMs + 60_000,
     retry: { initialInterval: '200ms', maximumInterval: '5s', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
   });
+  // A runtime that cannot be had, did not come up in time or vanished is not tried again here: the workflow decides.
+  const provisioningRetry = {
+    initialInterval: '200ms',
+    maximumInterval: '5s',
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES, ActivityErrorType.RuntimeUnavailable, ActivityErrorType.RuntimeInitTimeout, ActivityErrorType.RuntimeGone],
+  };
   // Resumes from its heartbeat on retry, so the init timeout bounds all attempts together.
   const waiting = proxyActivities<ConversationActivities>({
     startToCloseTimeout: policy.initTimeoutMs + 30_000,
     scheduleToCloseTimeout: policy.initTimeoutMs + 60_000,
     heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    retry: {
-      initialInterval: '200ms',
-      maximumInterval: '5s',
-      nonRetryableErrorTypes: [
-        ...NON_RETRYABLE_ERROR_TYPES,
-        ActivityErrorType.RuntimeUnavailable,
-        ActivityErrorType.RuntimeInitTimeout,
-        ActivityErrorType.RuntimeGone,
-      ],
-    },
+    retry: provisioningRetry,
   });
   // Ensure + wait + create in one (activities/provisioning.ts): each runtime it tries gets the
   // init timeout, counted across retries from its heartbeat, and it may try GONE_RETRIES more.
@@ -50,16 +47,7 @@ export function activitiesFor(policy: ConversationPolicy) {
     startToCloseTimeout: runtimesTried * (policy.initTimeoutMs + 30_000),
     scheduleToCloseTimeout: runtimesTried * (policy.initTimeoutMs + 60_000),
     heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    retry: {
-      initialInterval: '200ms',
-      maximumInterval: '5s',
-      nonRetryableErrorTypes: [
-        ...NON_RETRYABLE_ERROR_TYPES,
-        ActivityErrorType.RuntimeUnavailable,
-        ActivityErrorType.RuntimeInitTimeout,
-        ActivityErrorType.RuntimeGone,
-      ],
-    },
+    retry: provisioningRetry,
   });
   const control = proxyActivities<ConversationActivities>({
     startToCloseTimeout: '3m',
