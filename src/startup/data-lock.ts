@@ -2,9 +2,9 @@
 // and two Runtime APIs over one workspace folder. The lock is a file holding the owner's
 // PID, created exclusively; a lock whose process is gone (killed, machine restarted) is
 // stale and taken over.
-import { open, readFile, rm } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { processAlive } from '../process/alive.js';
 
 export class DataDirLockedError extends Error {
   constructor(
@@ -52,14 +52,4 @@ async function ownerOf(file: string): Promise<number | undefined> {
 
 async function releaseIfOurs(file: string): Promise<void> {
   if ((await ownerOf(file)) === process.pid) await rm(file, { force: true });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else — still alive.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -4,6 +4,7 @@
 // whose owner is dead. SIGKILL reaches stopped processes too.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { processAlive } from '../../process/alive.js';
 
 interface Entry {
   readonly pgid: number;
@@ -19,7 +20,7 @@ export class SandboxLedger {
     this.#file = file;
     const surviving: Entry[] = [];
     for (const entry of read(file)) {
-      if (alive(entry.owner)) surviving.push(entry);
+      if (processAlive(entry.owner)) surviving.push(entry);
       else if (killGroup(entry.pgid)) log(`killed sandbox group ${entry.pgid} left by server ${entry.owner}, which died`);
     }
     this.#entries = surviving;
@@ -48,15 +49,6 @@ function read(file: string): Entry[] {
     return Array.isArray(parsed) ? parsed.filter((e): e is Entry => Number.isInteger(e?.pgid) && Number.isInteger(e?.owner)) : [];
   } catch {
     return [];
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
