@@ -15,7 +15,7 @@ import { DataDirLockedError, lockDataDir, lockFileOf } from '../../src/startup/d
 import { DevServerStartError, freePort, startDevServer } from '../../src/temporal/dev-server.js';
 import { projectRoot, toolsDir } from '../../src/temporal/server.js';
 import { TEMPORAL_CLI, projectInstallPath } from '../../src/temporal/tool-resolver.js';
-import { startMainProcess } from '../support/main-process.js';
+import { npmStartEnv, startMainProcess } from '../support/main-process.js';
 
 async function runMain(env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -32,30 +32,11 @@ async function listenOn(port: number): Promise<Server> {
   return server;
 }
 
-async function freshEnv(dataDir: string): Promise<NodeJS.ProcessEnv> {
-  return {
-    ...process.env,
-    DATA_DIR: dataDir,
-    TEMPORAL_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    RUNTIME_API_PORT: String(await freePort()),
-    CODEC_SERVER_PORT: String(await freePort()),
-    // npm start serves metrics on 9464 unless told: two starts at once must not share it.
-    METRICS_ADDRESS: String(await freePort()),
-    DEMO: 'off',
-    TEMPORAL_ADDRESS: '',
-    ENCRYPTION_KEYS: '',
-    ENCRYPTION_KEYS_FILE: '',
-    RUNTIME_API_URL: '',
-    RUNTIME_API_KEY: '',
-  };
-}
-
 describe('npm start: start-up', () => {
   test('taken ports are all named, with their variables, before anything starts', async (t) => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'dc-startup-'));
     t.after(() => rm(dataDir, { recursive: true, force: true }));
-    const env = await freshEnv(dataDir);
+    const env = await npmStartEnv(dataDir);
     const taken = [await listenOn(Number(env.TEMPORAL_PORT)), await listenOn(Number(env.RUNTIME_API_PORT)), await listenOn(Number(env.METRICS_ADDRESS))];
     t.after(() => taken.forEach((server) => server.close()));
     const run = await runMain(env);
@@ -74,7 +55,7 @@ describe('npm start: start-up', () => {
         assert.match(first.output(), line);
       }
       // Every port moved, as in the report this guards against: only the data folder is shared.
-      const second = await runMain({ ...(await freshEnv(first.dataDir)) });
+      const second = await runMain({ ...(await npmStartEnv(first.dataDir)) });
       assert.equal(second.code, 1, second.output);
       assert.match(second.output, /the data folder .* is in use by another `npm start` \(PID \d+\)/);
       assert.match(second.output, /give this one its own folder with DATA_DIR/);

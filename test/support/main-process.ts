@@ -20,11 +20,13 @@ export interface MainProcess {
   stop(): Promise<void>;
 }
 
-export async function startMainProcess(extraEnv: Record<string, string> = {}, startTimeoutMs = 240_000): Promise<MainProcess> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'dc-main-'));
+/**
+ * The environment of a user's `npm start` on `dataDir`: the embedded server, no key configured
+ * (one is generated into the data folder), and every port free, so two at once never clash.
+ */
+export async function npmStartEnv(dataDir: string): Promise<NodeJS.ProcessEnv> {
   const ports = { TEMPORAL_PORT: await freePort(), TEMPORAL_UI_PORT: await freePort(), RUNTIME_API_PORT: await freePort(), CODEC_SERVER_PORT: await freePort(), METRICS_ADDRESS: await freePort() };
-  // As a user's `npm start`: the embedded server, no key configured (one is generated into the data folder).
-  const env: NodeJS.ProcessEnv = {
+  return {
     ...process.env,
     ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
     DATA_DIR: dataDir,
@@ -34,8 +36,12 @@ export async function startMainProcess(extraEnv: Record<string, string> = {}, st
     ENCRYPTION_KEYS_FILE: '',
     RUNTIME_API_URL: '',
     RUNTIME_API_KEY: '',
-    ...extraEnv,
   };
+}
+
+export async function startMainProcess(extraEnv: Record<string, string> = {}, startTimeoutMs = 240_000): Promise<MainProcess> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'dc-main-'));
+  const env: NodeJS.ProcessEnv = { ...(await npmStartEnv(dataDir)), ...extraEnv };
   // Tethered: should this test process die (a runner timeout), `npm start` and all it started stop too.
   const tethered = spawnTethered(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: projectRoot, env });
   const child = tethered.process;
@@ -69,8 +75,8 @@ export async function startMainProcess(extraEnv: Record<string, string> = {}, st
     env,
     dataDir,
     output: () => output,
-    uiUrl: `http://localhost:${ports.TEMPORAL_UI_PORT}`,
-    temporalAddress: `127.0.0.1:${ports.TEMPORAL_PORT}`,
+    uiUrl: `http://localhost:${env.TEMPORAL_UI_PORT}`,
+    temporalAddress: `127.0.0.1:${env.TEMPORAL_PORT}`,
     cli: async (...args) => {
       const { code, stdout, stderr } = await runCli(args, env);
       return { code, out: code === 0 ? JSON.parse(stdout) : undefined, stderr };
