@@ -22,7 +22,17 @@ export interface BatchSettings {
   /** Items started per run before the workflow continues as new, so its history stays bounded. */
   readonly continueAsNewEvery: number;
   readonly policy?: Partial<ConversationPolicy>;
+  /**
+   * How an item runs: 'conversation', a conversation workflow of its own (any runtime; each
+   * item visible in the UI); 'turn', one activity running the agent's turn on the batch's
+   * shared runtime (no workflow per item: far cheaper at scale). Unset (batches started
+   * before turns existed): 'conversation'.
+   */
+  readonly itemMode?: ItemMode;
 }
+
+export const ITEM_MODES = ['conversation', 'turn'] as const;
+export type ItemMode = (typeof ITEM_MODES)[number];
 
 export interface ItemResult {
   readonly index: number;
