@@ -8,7 +8,9 @@
 //      on one shared runtime: items/s, per-item cost, p50/p99 item latency, worker and
 //      runtime RSS before and after, open files in the runtime, failures and agent
 //      conversations left on the runtime.
-// Run: npm run bench -- batch   (SIZES=1000,20000 CONCURRENCY=128 to change; default 1000,5000)
+// Items run as turns (one activity each, the default on a shared runtime); ITEM_MODE=conversation
+// runs each as a conversation workflow instead.
+// Run: npm run bench -- batch   (SIZES=1000,20000 CONCURRENCY=128 ITEM_MODE=… to change; default 1000,5000)
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -20,7 +22,7 @@ import { createRuntimeApiServer } from '../src/local-runtime/server.js';
 import type { RuntimeApiServer } from '../src/local-runtime/server.js';
 import { RuntimeApiClient } from '../src/runtime-api/index.js';
 import { EMBEDDED_DYNAMIC_CONFIG } from '../src/temporal/server.js';
-import type { BatchProgress, ItemResult } from '../src/workflows/batch/messages.js';
+import type { BatchProgress, ItemMode, ItemResult } from '../src/workflows/batch/messages.js';
 import { sharedSessionId } from '../src/workflows/shared-runtime/messages.js';
 import { testDataConverter } from '../test/support/codec.js';
 import { agentConversationsOn } from '../test/support/shared-runtimes.js';
@@ -32,9 +34,10 @@ import { startChildWorker } from './support/worker-host.js';
 
 const SIZES = (process.env.SIZES ?? '1000,5000').split(',').map(Number);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 128);
+const ITEM_MODE = (process.env.ITEM_MODE ?? 'turn') as ItemMode;
 
 async function main(): Promise<void> {
-  console.log(`batch benchmark: sizes ${SIZES.join(', ')}, ${CONCURRENCY} at a time; ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`batch benchmark: sizes ${SIZES.join(', ')}, ${CONCURRENCY} at a time, items as ${ITEM_MODE}s; ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   const scratch = await mkdtemp(path.join(tmpdir(), 'bench-batch-'));
   const temporal = await startTemporal(EMBEDDED_DYNAMIC_CONFIG);
   const apiKey = randomBytes(16).toString('hex');
@@ -102,7 +105,7 @@ async function runBatch(batches: BatchClient, world: World, worker: Awaited<Retu
   const input = Array.from({ length: size }, (_, i) => JSON.stringify({ prompt: `echo item-${i}` })).join('\n');
   const workerBefore = (await worker.memory()).rss;
   const started = Date.now();
-  const { batchId } = await batches.run({ input, concurrency: CONCURRENCY, shared: pool });
+  const { batchId } = await batches.run({ input, concurrency: CONCURRENCY, shared: pool, itemMode: ITEM_MODE });
   // The runtime's memory once it serves: read when the first items have finished.
   let runtimeBefore = 0;
   let progress: BatchProgress;

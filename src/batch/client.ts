@@ -4,7 +4,7 @@
 // sees a complete, checked batch. Re-running the same input attaches to the same batch:
 // its ID defaults to a digest of the input.
 import type { Client } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { ServiceError, WorkflowExecutionAlreadyStartedError, isGrpcServiceError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { InvalidInputError, validateUserId } from '../workflows/validation.js';
 import type { batchWorkflow } from '../workflows/batch/workflow.js';
@@ -79,11 +79,16 @@ export class BatchClient {
 
   /** The batch's progress (a query; a finished batch answers from its last state). */
   async progress(batchId: string): Promise<BatchProgress> {
-    try {
-      return await this.options.client.workflow.getHandle(batchWorkflowId(validateBatchId(batchId))).query(batchProgressQuery);
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw new InvalidInputError('batchId', `no batch ${batchId} on this Temporal namespace`);
-      throw error;
+    const handle = this.options.client.workflow.getHandle(batchWorkflowId(validateBatchId(batchId)));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await handle.query(batchProgressQuery);
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) throw new InvalidInputError('batchId', `no batch ${batchId} on this Temporal namespace`);
+        // A worker busy with a large batch (or being replaced) may not answer a query in time; that passes.
+        if (!queryTimedOut(error)) throw error;
+        if (attempt >= QUERY_ATTEMPTS) throw new BatchQueryTimeoutError(`no worker answered batch ${batchId}'s progress query in time, ${QUERY_ATTEMPTS} times: are the workers of task queue ${this.options.taskQueue} running (and not overloaded)?`);
+      }
     }
   }
 
@@ -100,6 +105,20 @@ export class BatchClient {
     for (let index = 0; index < manifest.settings.total; index++) yield results.get(index) ?? { index, status: 'pending' };
   }
 }
+
+const QUERY_ATTEMPTS = 3;
+
+export class BatchQueryTimeoutError extends Error {
+  override readonly name = 'BatchQueryTimeoutError';
+}
+
+/** The server's answer when no worker took the query within its deadline (gRPC DEADLINE_EXCEEDED). */
+function queryTimedOut(error: unknown): boolean {
+  const cause = error instanceof ServiceError ? error.cause : error;
+  return isGrpcServiceError(cause) && cause.code === GRPC_DEADLINE_EXCEEDED;
+}
+
+const GRPC_DEADLINE_EXCEEDED = 4;
 
 function settingsFrom(batchId: string, total: number, options: BatchRunOptions): BatchSettings {
   const concurrency = whole('concurrency', options.concurrency ?? BATCH_DEFAULTS.concurrency, 1, MAX_BATCH_CONCURRENCY);
