@@ -13,7 +13,7 @@ import { dataConverterWith, payloadCodecFrom } from './codec/data-converter.js';
 import type { EncryptionCodec } from './codec/encryption-codec.js';
 import { startConfiguredCodecServer } from './codec/embedded.js';
 import type { CodecServer } from './codec/server.js';
-import { metricsSetting, policyFrom } from './config.js';
+import { metricsSetting } from './config.js';
 import type { Config } from './config.js';
 import { ensureRuntimeEndpoint } from './runtime-endpoint.js';
 import type { RuntimeEndpoint } from './runtime-endpoint.js';
@@ -123,7 +123,6 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     const conversations = new ConversationClient({
       client,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      policy: policyFrom(config),
       runtimeApi: wired.runtimeApi,
     });
 

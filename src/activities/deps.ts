@@ -5,6 +5,7 @@ import type { BatchStore } from '../batch/store.js';
 import type { RuntimeApiClient, StartConversationRequest } from '../runtime-api/index.js';
 import type { AdmissionConfig } from './admission.js';
 import type { SessionKeyCache } from './session-keys.js';
+import type { DeploymentPolicy } from '../workflows/policy.js';
 import type { SharedRuntimeSettings } from '../workflows/shared-runtime/messages.js';
 
 export interface ActivityDeps {
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   readonly runtimeImage: string;
   /** The `environment` sent in POST /start. */
   readonly runtimeEnvironment: Readonly<Record<string, string>>;
+  /** The policy of every conversation this worker starts, and what a starting client may override of it. */
+  readonly policy: DeploymentPolicy;
   /** Each user's concurrent-conversation limit and what happens over it. */
   readonly admission: AdmissionConfig;
   /** What the owner of a shared runtime is started with (idle delay before its runtime stops, init timeout). */

@@ -10,8 +10,9 @@ import type { BatchProgress } from '../workflows/batch/messages.js';
 import { BatchClient } from './client.js';
 import { ProgressMeter, progressLine } from './progress.js';
 import type { BatchStore } from './store.js';
+import { parsePolicyFlag } from '../cli/policy-flag.js';
 
-export const BATCH_USAGE = `  batch run <file.jsonl> [--concurrency <n>] [--shared <pool> [--runtimes <n>]] [--id <id>] [--user <user>] [--max-attempts <n>] [--detach]
+export const BATCH_USAGE = `  batch run <file.jsonl> [--concurrency <n>] [--shared <pool> [--runtimes <n>]] [--id <id>] [--user <user>] [--max-attempts <n>] [--policy <name=value,…>] [--detach]
                      run each line ({"prompt": "..."}) as a conversation; shows progress until done (again: attaches)
   batch status <id> [--watch]                              the batch's progress (--watch: live, until it ends)
   batch results <id>                                       one JSON line per item, in input order`;
@@ -34,6 +35,7 @@ export async function runBatchCommand(argv: string[], context: BatchCliContext):
       id: { type: 'string' },
       user: { type: 'string' },
       'max-attempts': { type: 'string' },
+      policy: { type: 'string' },
       detach: { type: 'boolean', default: false },
       watch: { type: 'boolean', default: false },
     },
@@ -54,6 +56,7 @@ export async function runBatchCommand(argv: string[], context: BatchCliContext):
         shared: values.shared,
         runtimes: count(values.runtimes, context),
         maxAttempts: count(values['max-attempts'], context),
+        policyOverrides: parsePolicyFlag(values.policy),
       });
       process.stderr.write(`batch ${run.batchId}: ${run.total} items (${run.attached ? 'attached to the running batch' : 'started'})\n`);
       if (values.detach) return run;

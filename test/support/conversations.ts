@@ -17,6 +17,7 @@ import type { RuntimeApiServer, RuntimeApiServerOptions } from '../../src/local-
 import { isMessageFrom, messageText } from '../../src/runtime-api/index.js';
 import type { RuntimeApiClient } from '../../src/runtime-api/index.js';
 import type { SharedRuntimeSettings } from '../../src/workflows/shared-runtime/messages.js';
+import type { PolicyOverrides, PolicySetting } from '../../src/workflows/policy.js';
 import { transcriptDirOf } from '../../src/transcripts.js';
 import { startTestWorker } from './temporal.js';
 import type { TestTemporal } from './temporal.js';
@@ -32,7 +33,12 @@ export interface ConversationStack {
 }
 
 export interface StackOptions {
+  /** The worker's policy (the deployment's, as its environment would set it). @default DEFAULT_POLICY */
   readonly policy?: Partial<ConversationPolicy>;
+  /** The settings the worker lets a client override (CONVERSATION_POLICY_OVERRIDES). @default DEFAULT_OVERRIDABLE */
+  readonly policyOverridable?: readonly PolicySetting[];
+  /** Overrides the stack's client asks for in every conversation it starts. @default none */
+  readonly policyOverrides?: PolicyOverrides;
   readonly server?: Partial<RuntimeApiServerOptions>;
   /** Start no worker (for tests that start their own, e.g. in a child process). */
   readonly noWorker?: boolean;
@@ -61,6 +67,8 @@ export async function startConversationStack(options: StackOptions = {}): Promis
     runtimeApiUrl: server.url,
     runtimeApiKey: apiKey,
     agent: options.agent,
+    policy: options.policy,
+    policyOverridable: options.policyOverridable,
     admission: options.admission,
     sharedRuntime: options.sharedRuntime,
     batchDir: options.batchDir ?? path.join(dataDir, 'batches'),
@@ -70,7 +78,7 @@ export async function startConversationStack(options: StackOptions = {}): Promis
   const conversations = new ConversationClient({
     client: temporal.client,
     taskQueue: temporal.taskQueue,
-    policy: options.policy,
+    policyOverrides: options.policyOverrides,
     runtimeApi: wired.runtimeApi,
     transcriptDir: transcriptDirOf(dataDir),
   });
