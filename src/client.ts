@@ -353,7 +353,7 @@ export class ConversationClient {
     const session = info.status === 'ARCHIVED' ? undefined : await this.#session(runtimeApi, sessionId);
     if (!session || session.status === 'stopped' || !info.runtimeUrl) return this.#keptEvents(conversationId, page);
     // A paused runtime cannot be read; the transcript was kept when it was paused.
-    const keptAtPause = session.status === 'paused' && this.#options.transcriptDir ? await readTranscript(this.#options.transcriptDir, conversationId) : undefined;
+    const keptAtPause = session.status === 'paused' && this.#options.transcriptDir ? await readTranscript(this.#options.transcriptDir, conversationId, this.#transcriptCodecs()) : undefined;
     if (keptAtPause) return transcriptPage(keptAtPause, page);
     const agent = new AgentServerClient({ baseUrl: session.url, sessionApiKey: session.session_api_key ?? undefined });
     try {
@@ -377,12 +377,17 @@ export class ConversationClient {
   /** The transcript kept when the runtime was stopped, or ConversationClosedError saying where transcripts are kept. */
   async #keptEvents(conversationId: string, page: { pageId?: string; limit?: number }): Promise<EventPage> {
     const dir = this.#options.transcriptDir;
-    const kept = dir ? await readTranscript(dir, conversationId) : undefined;
+    const kept = dir ? await readTranscript(dir, conversationId, this.#transcriptCodecs()) : undefined;
     if (kept) return transcriptPage(kept, page);
     const where = dir
       ? `no transcript of it in ${transcriptPath(dir, conversationId)}: the worker that stopped it keeps it in its own DATA_DIR/transcripts`
       : 'the workers keep transcripts in their DATA_DIR/transcripts (give this client transcriptDir to read them)';
     throw new ConversationClosedError(conversationId, { detail: `its runtime is stopped; ${where}` });
+  }
+
+  /** The codecs of this client's data converter open a transcript the workers sealed with the same keys. */
+  #transcriptCodecs() {
+    return this.temporal.options.loadedDataConverter.payloadCodecs;
   }
 
   /** Every event of the conversation, following the page cursor to the end. */

@@ -107,7 +107,8 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     if (!config.RUNTIME_API_URL) log(`starting the local Runtime API on ${config.RUNTIME_API_HOST}:${config.RUNTIME_API_PORT}…`);
     const runtime = await ensureRuntimeEndpoint(config, runtimeLog);
     cleanups.push(() => runtime.close());
-    const settings = activitySettingsFrom(config, runtime);
+    // Transcripts at rest are sealed with the payload keys, as history is.
+    const settings = { ...activitySettingsFrom(config, runtime), transcriptCodecs: codec ? [codec] : [] };
     const llm = await bundledLlmIfNeeded(config, options.log);
     if (llm) cleanups.push(() => llm.close());
     const wired = buildActivities(llm ? { ...settings, agent: { ...settings.agent, ...llm.agent } } : settings);

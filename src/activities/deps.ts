@@ -1,5 +1,6 @@
 // What the activities are built from: injected clients and settings, so tests and the
 // worker wire real servers in one place and nothing is created at import time.
+import type { PayloadCodec } from '@temporalio/common';
 import type { Dispatcher } from 'undici';
 import type { BatchStore } from '../batch/store.js';
 import type { RuntimeApiClient, StartConversationRequest } from '../runtime-api/index.js';
@@ -27,6 +28,8 @@ export interface ActivityDeps {
   readonly batchStore: BatchStore;
   /** Where transcripts are kept before a runtime is paused or stopped (transcripts.ts); undefined keeps none. */
   readonly transcriptDir?: string;
+  /** The payload codecs of the worker's data converter: with encryption on, transcripts are sealed with the same keys. */
+  readonly transcriptCodecs?: readonly PayloadCodec[];
   /** The agent conversation to create in a runtime; secrets are resolved here, in the worker, never in history. */
   startRequest(sessionId: string, agentConversationId: string): Promise<StartConversationRequest>;
 }

@@ -2,6 +2,7 @@
 // shared dispatcher for every runtime's agent server, and the worker's session-key
 // cache. The worker, the tests and the benchmarks all wire activities through here.
 import { tmpdir } from 'node:os';
+import type { PayloadCodec } from '@temporalio/common';
 import path from 'node:path';
 import { BatchStore } from '../batch/store.js';
 import { admissionFrom, batchDirFrom, deploymentPolicyFrom } from '../config.js';
@@ -47,6 +48,8 @@ export interface ActivitySettings {
   readonly batchDir?: string;
   /** Where transcripts are kept when a runtime is paused or stopped. @default none kept */
   readonly transcriptDir?: string;
+  /** The worker's payload codecs, which seal transcripts at rest (the encryption codec when it is on). @default none: kept in the clear */
+  readonly transcriptCodecs?: readonly PayloadCodec[];
 }
 
 /** The settings configuration gives, for the Runtime API at `endpoint`. */
@@ -90,6 +93,7 @@ export function buildActivities(settings: ActivitySettings) {
     sharedRuntime: { ...SHARED_RUNTIME_DEFAULTS, ...settings.sharedRuntime },
     batchStore: new BatchStore(settings.batchDir ?? path.join(tmpdir(), 'durable-conversations-batches')),
     transcriptDir: settings.transcriptDir,
+    transcriptCodecs: settings.transcriptCodecs,
     startRequest: (_sessionId, agentConversationId) => startConversationRequest(agent, agentConversationId),
   };
   return {

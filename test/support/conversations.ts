@@ -19,6 +19,7 @@ import type { RuntimeApiClient } from '../../src/runtime-api/index.js';
 import type { SharedRuntimeSettings } from '../../src/workflows/shared-runtime/messages.js';
 import type { PolicyOverrides, PolicySetting } from '../../src/workflows/policy.js';
 import { transcriptDirOf } from '../../src/transcripts.js';
+import { testCodec } from './codec.js';
 import { startTestWorker } from './temporal.js';
 import type { TestTemporal } from './temporal.js';
 
@@ -55,6 +56,8 @@ export interface StackOptions {
   readonly batchDir?: string;
   /** Keep transcripts at pause and stop in `<dataDir>/transcripts`, as a worker of `npm start` does. @default off */
   readonly keepTranscripts?: boolean;
+  /** Seal kept transcripts with the test key, as a worker with payload encryption on does. @default kept in the clear */
+  readonly sealTranscripts?: boolean;
   /** Trace the client and the worker (observability/tracing.ts). @default untraced */
   readonly tracing?: Tracing;
 }
@@ -73,6 +76,7 @@ export async function startConversationStack(options: StackOptions = {}): Promis
     sharedRuntime: options.sharedRuntime,
     batchDir: options.batchDir ?? path.join(dataDir, 'batches'),
     transcriptDir: options.keepTranscripts ? transcriptDirOf(dataDir) : undefined,
+    transcriptCodecs: options.sealTranscripts ? [await testCodec()] : undefined,
   });
   const temporal = await startTestWorker(wired.activities, { taskQueue: options.taskQueue, worker: !options.noWorker, address: options.address, tracing: options.tracing });
   const conversations = new ConversationClient({
