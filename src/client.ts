@@ -102,15 +102,12 @@ export interface ConversationSummary {
 
 export class ConversationClient {
   readonly #options: ConversationClientOptions;
-  readonly #maxMessageBytes: number;
   readonly #address: string;
 
   constructor(options: ConversationClientOptions) {
     this.#options = options;
-    // The edge refuses only what no conversation would accept. The limit that applies is the
-    // conversation's (the deployment's, or an allowed override), which only the workers know:
-    // their validator refuses what exceeds it before it reaches history, with the limit named.
-    this.#maxMessageBytes = validatePolicyOverrides(options.policyOverrides).maxMessageBytes ?? MESSAGE_MAX_BYTES_CEILING;
+    // Checked here so that a bad override fails where it is made, not at some later start.
+    validatePolicyOverrides(options.policyOverrides);
     const connection = options.client.connection as { options?: { address?: unknown } };
     this.#address = options.address ?? String(connection.options?.address ?? 'the configured address');
   }
@@ -182,6 +179,7 @@ export class ConversationClient {
       ],
       staticSummary: `conversation ${conversationId} (user ${userId})`,
     };
+    // The first message goes to a conversation of this very policy: its override is a limit the edge may apply.
     return { conversationId, workflowOptions, maxMessageBytes: overrides.maxMessageBytes ?? MESSAGE_MAX_BYTES_CEILING };
   }
 
@@ -406,7 +404,13 @@ export class ConversationClient {
     return this.temporal.workflow.getHandle<typeof conversationWorkflow>(validateConversationId(conversationId));
   }
 
-  #message(message: OutgoingMessage, maxBytes = this.#maxMessageBytes): SendMessageInput {
+  /**
+   * The edge refuses only what no conversation would accept (over the wire's ceiling), or a
+   * first message over its start's own override. The limit of a conversation (the
+   * deployment's, or an override it was started with) only the workers know: their validator
+   * refuses a message over it before it reaches history, naming the limit.
+   */
+  #message(message: OutgoingMessage, maxBytes = MESSAGE_MAX_BYTES_CEILING): SendMessageInput {
     const input = { messageId: message.messageId ?? randomUUID(), text: message.text, ...(message.waitFor && { waitFor: message.waitFor }) };
     validateMessage(input, maxBytes);
     return input;
