@@ -133,9 +133,20 @@ const scenarios: Record<string, { server?: object; policy?: object; admission?: 
     run: async ({ temporal, dataDir }, id) => {
       const batches = new BatchClient({ client: temporal.client, taskQueue: temporal.taskQueue, store: new BatchStore(path.join(dataDir, 'batches')) });
       const input = ['echo a', 'echo b', 'echo c', 'echo d'].map((prompt) => JSON.stringify({ prompt })).join('\n');
-      const { batchId } = await batches.run({ input, batchId: id, concurrency: 2, shared: `${id}-pool`, continueAsNewEvery: 2 });
+      const { batchId } = await batches.run({ input, batchId: id, concurrency: 2, shared: `${id}-pool`, continueAsNewEvery: 2, itemMode: 'conversation' });
       await batches.result(batchId);
       return [batchWorkflowId(batchId), itemConversationId(batchId, 0, 1), sharedRuntimeWorkflowId(temporal.taskQueue, `${id}-pool`)];
+    },
+  },
+  // The same batch as turns (one activity per item) on a pool of two shared runtimes: the
+  // batch's runs and both owners.
+  'batch-turns': {
+    run: async ({ temporal, dataDir }, id) => {
+      const batches = new BatchClient({ client: temporal.client, taskQueue: temporal.taskQueue, store: new BatchStore(path.join(dataDir, 'batches')) });
+      const input = ['echo a', 'echo b', 'echo c', 'echo d'].map((prompt) => JSON.stringify({ prompt })).join('\n');
+      const { batchId } = await batches.run({ input, batchId: id, concurrency: 2, shared: `${id}-pool`, runtimes: 2, continueAsNewEvery: 2, itemMode: 'turn' });
+      await batches.result(batchId);
+      return [batchWorkflowId(batchId), ...[0, 1].map((i) => sharedRuntimeWorkflowId(temporal.taskQueue, `${id}-pool-${i}`))];
     },
   },
   cancellation: {
@@ -177,7 +188,7 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 1_000)); // visibility is eventually consistent
         let n = 0;
         // A scenario whose first workflow is not named after `id` (a batch) lists its own.
-        const ids = more.length > 0 && name === 'batch' ? more : [id, ...more];
+        const ids = more.length > 0 && name.startsWith('batch') ? more : [id, ...more];
         for (const workflowId of ids) {
           const runs = stack.temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }).intoHistories();
           for await (const { history } of runs) {

@@ -140,10 +140,11 @@ export function agentActivities(deps: ActivityDeps) {
     },
 
     /** Frees what the conversation holds in the runtime (tmux sessions, file handles); false when it was already gone. */
-    async deleteAgentConversation(input: AgentRef): Promise<boolean> {
+    async deleteAgentConversation(input: AgentRef & { keepTranscript?: boolean }): Promise<boolean> {
       return withAgent(input, async (client) => {
-        // The agent's events go with the agent conversation: keep them first (transcripts.ts).
-        await keepTranscriptWith(deps, client, input.sessionId, input.agentConversationId);
+        // The agent's events go with the agent conversation: keep them first (transcripts.ts). A batch turn
+        // keeps none: its reply is in the batch's results, and reading 100,000 event logs would cost more than the turns.
+        if (input.keepTranscript !== false) await keepTranscriptWith(deps, client, input.sessionId, input.agentConversationId);
         return client.deleteConversation(input.agentConversationId, { signal: cancellationSignal() });
       });
     },

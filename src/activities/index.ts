@@ -2,6 +2,7 @@
 import { admissionActivities } from './admission.js';
 import { agentActivities } from './agent.js';
 import { batchActivities } from './batch.js';
+import { batchTurnActivities } from './batch-turns.js';
 import type { ActivityDeps } from './deps.js';
 import { translated } from './failures.js';
 import { withHeartbeats } from './heartbeats.js';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...startSettingsActivities(deps),
     ...sharedRuntimeActivities(deps),
     ...batchActivities(deps),
+    ...batchTurnActivities(deps),
   };
   return Object.fromEntries(Object.entries(all).map(([name, fn]) => [name, withHeartbeats(translated(fn as (...args: unknown[]) => Promise<unknown>))])) as typeof all;
 }

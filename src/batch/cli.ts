@@ -6,14 +6,16 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
-import type { BatchProgress } from '../workflows/batch/messages.js';
+import type { BatchProgress, ItemMode } from '../workflows/batch/messages.js';
 import { BatchClient } from './client.js';
 import { ProgressMeter, progressLine } from './progress.js';
 import type { BatchStore } from './store.js';
 import { parsePolicyFlag } from '../cli/policy-flag.js';
 
-export const BATCH_USAGE = `  batch run <file.jsonl> [--concurrency <n>] [--shared <pool> [--runtimes <n>]] [--id <id>] [--user <user>] [--max-attempts <n>] [--policy <name=value,…>] [--detach]
-                     run each line ({"prompt": "..."}) as a conversation; shows progress until done (again: attaches)
+export const BATCH_USAGE = `  batch run <file.jsonl> [--concurrency <n>] [--shared <pool> [--runtimes <n>]] [--item-mode turn|conversation] [--id <id>] [--user <user>] [--max-attempts <n>] [--policy <name=value,…>] [--detach]
+                     run each line ({"prompt": "..."}) as an agent conversation; shows progress until done (again: attaches)
+                     --item-mode: "turn" (the default with --shared) runs each item as one activity on the shared runtime,
+                     "conversation" as a conversation workflow of its own (visible in the UI; the only mode without --shared)
   batch status <id> [--watch]                              the batch's progress (--watch: live, until it ends)
   batch results <id>                                       one JSON line per item, in input order`;
 
@@ -36,6 +38,7 @@ export async function runBatchCommand(argv: string[], context: BatchCliContext):
       user: { type: 'string' },
       'max-attempts': { type: 'string' },
       policy: { type: 'string' },
+      'item-mode': { type: 'string' },
       detach: { type: 'boolean', default: false },
       watch: { type: 'boolean', default: false },
     },
@@ -57,6 +60,7 @@ export async function runBatchCommand(argv: string[], context: BatchCliContext):
         runtimes: count(values.runtimes, context),
         maxAttempts: count(values['max-attempts'], context),
         policyOverrides: parsePolicyFlag(values.policy),
+        itemMode: values['item-mode'] as ItemMode | undefined,
       });
       process.stderr.write(`batch ${run.batchId}: ${run.total} items (${run.attached ? 'attached to the running batch' : 'started'})\n`);
       if (values.detach) return run;

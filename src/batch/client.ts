@@ -9,7 +9,8 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { InvalidInputError, validateUserId } from '../workflows/validation.js';
 import type { batchWorkflow } from '../workflows/batch/workflow.js';
 import { BATCH_ID_PATTERN, batchProgressQuery, batchWorkflowId } from '../workflows/batch/messages.js';
-import type { BatchProgress, BatchSettings, ItemResult } from '../workflows/batch/messages.js';
+import { ITEM_MODES } from '../workflows/batch/messages.js';
+import type { BatchProgress, BatchSettings, ItemMode, ItemResult } from '../workflows/batch/messages.js';
 import { validateSharedRuntimeBinding } from '../workflows/shared-runtime/messages.js';
 import { validatePolicyOverrides } from '../workflows/policy.js';
 import type { PolicyOverrides } from '../workflows/policy.js';
@@ -36,6 +37,8 @@ export interface BatchRunOptions {
   readonly continueAsNewEvery?: number;
   /** Overrides of the deployment's policy for every item; the workers refuse a setting they do not allow (the item fails, saying so). */
   readonly policyOverrides?: PolicyOverrides;
+  /** @default 'turn' on a shared pool (one activity per item), else 'conversation' (a workflow per item) */
+  readonly itemMode?: ItemMode;
 }
 
 export interface BatchClientOptions {
@@ -105,6 +108,9 @@ function settingsFrom(batchId: string, total: number, options: BatchRunOptions):
   const concurrency = whole('concurrency', options.concurrency ?? BATCH_DEFAULTS.concurrency, 1, MAX_BATCH_CONCURRENCY);
   const runtimes = whole('runtimes', options.runtimes ?? 1, 1, 64);
   if (options.runtimes !== undefined && options.shared === undefined) throw new InvalidInputError('runtimes', '--runtimes needs --shared <pool>');
+  const itemMode = options.itemMode ?? (options.shared === undefined ? 'conversation' : 'turn');
+  if (!(ITEM_MODES as readonly string[]).includes(itemMode)) throw new InvalidInputError('itemMode', `invalid item mode ${JSON.stringify(itemMode)}: use ${ITEM_MODES.join(' or ')}`);
+  if (itemMode === 'turn' && options.shared === undefined) throw new InvalidInputError('itemMode', 'item mode "turn" runs items on a shared runtime: give --shared <pool>');
   return {
     batchId,
     userId: validateUserId(options.userId ?? BATCH_DEFAULTS.userId),
@@ -114,6 +120,7 @@ function settingsFrom(batchId: string, total: number, options: BatchRunOptions):
     maxAttempts: whole('maxAttempts', options.maxAttempts ?? BATCH_DEFAULTS.maxAttempts, 1, 100),
     continueAsNewEvery: whole('continueAsNewEvery', options.continueAsNewEvery ?? BATCH_DEFAULTS.continueAsNewEvery, 1, 100_000),
     ...(options.policyOverrides && Object.keys(options.policyOverrides).length > 0 && { policyOverrides: validatePolicyOverrides(options.policyOverrides) }),
+    itemMode,
   };
 }
 

@@ -11,7 +11,7 @@ import { itemConversationId } from './messages.js';
 import type { BatchSettings, ItemResult } from './messages.js';
 
 /** Grows with each attempt, so a runtime in trouble gets a moment before the next try. */
-const RETRY_BACKOFF_MS = 2_000;
+export const RETRY_BACKOFF_MS = 2_000;
 
 export async function runItem(settings: BatchSettings, index: number, prompt: string, onRetry: () => void): Promise<ItemResult> {
   const startedAt = Date.now();

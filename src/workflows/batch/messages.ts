@@ -26,7 +26,17 @@ export interface BatchSettings {
   readonly policy?: Partial<ConversationPolicy>;
   /** Overrides of the deployment's policy for every item's conversation; the workers refuse any they do not allow. */
   readonly policyOverrides?: PolicyOverrides;
+  /**
+   * How an item runs: 'conversation', a conversation workflow of its own (any runtime; each
+   * item visible in the UI); 'turn', one activity running the agent's turn on the batch's
+   * shared runtime (no workflow per item: far cheaper at scale). Unset (batches started
+   * before turns existed): 'conversation'.
+   */
+  readonly itemMode?: ItemMode;
 }
+
+export const ITEM_MODES = ['conversation', 'turn'] as const;
+export type ItemMode = (typeof ITEM_MODES)[number];
 
 export interface ItemResult {
   readonly index: number;

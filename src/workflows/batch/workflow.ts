@@ -11,6 +11,7 @@ import { runItem } from './item.js';
 import { BATCH_PAGE_SIZE, batchProgressQuery } from './messages.js';
 import type { BatchProgress, BatchSettings, ItemResult } from './messages.js';
 import { initialBatchState, toProgress } from './state.js';
+import { TurnItems } from './turn-items.js';
 import type { BatchState } from './state.js';
 
 export interface BatchInput extends BatchSettings {
@@ -40,12 +41,15 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
     else state.failed++;
     publish(settings, state, running);
   };
+  // Each run attaches anew (idempotent): the owner answers with the runtime it runs now.
+  const turnItems = settings.itemMode === 'turn' && state.next < settings.total ? new TurnItems(settings) : undefined;
+  await turnItems?.attach();
   const startedBefore = state.next;
   const runEnds = () => state.next - startedBefore >= settings.continueAsNewEvery || workflowInfo().continueAsNewSuggested;
   publish(settings, state, running);
   while (state.next < settings.total && !runEnds()) {
     await condition(() => running < settings.concurrency || state.pending.length >= FLUSH_EVERY);
-    if (state.pending.length >= FLUSH_EVERY) await flush(settings, state);
+    if (state.pending.length >= FLUSH_EVERY) await flush(settings, state, turnItems);
     if (running >= settings.concurrency) continue;
     const index = state.next;
     const number = Math.floor(index / BATCH_PAGE_SIZE);
@@ -54,15 +58,17 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
     state.next++;
     running++;
     // runItem records every failure itself; it rejects only when the batch is cancelled, and then the item is simply not done.
-    void runItem(settings, index, prompt, () => state.retried++).then(record, () => running--);
+    const onRetry = () => state.retried++;
+    void (turnItems ? turnItems.run(index, prompt, onRetry) : runItem(settings, index, prompt, onRetry)).then(record, () => running--);
   }
   // A run ends only between items: its children finish first (continue-as-new would end them).
   await condition(() => running === 0);
-  await flush(settings, state);
+  await flush(settings, state, turnItems);
   if (state.next < settings.total) {
     await condition(allHandlersFinished);
     await continueAsNew<typeof batchWorkflow>({ ...settings, state: { ...state, runs: state.runs + 1 } });
   }
+  await turnItems?.detach();
   state.finishedAt = Date.now();
   publish(settings, state, running);
   await store.finishBatch({ batchId: settings.batchId, progress: toProgress(settings, state, 0) });
@@ -70,10 +76,11 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchProgress> {
   return toProgress(settings, state, 0);
 }
 
-async function flush(settings: BatchSettings, state: BatchState): Promise<void> {
-  if (state.pending.length === 0) return;
+/** Writes the results so far; then, in turn mode, deletes the agent conversations they came from. */
+async function flush(settings: BatchSettings, state: BatchState, turnItems: TurnItems | undefined): Promise<void> {
   const results = state.pending.splice(0, state.pending.length);
-  await store.recordBatchResults({ batchId: settings.batchId, results });
+  if (results.length > 0) await store.recordBatchResults({ batchId: settings.batchId, results });
+  await turnItems?.sweep();
 }
 
 function publish(settings: BatchSettings, state: BatchState, running: number): void {
