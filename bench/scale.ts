@@ -57,7 +57,7 @@ async function idleWorld(bundlePath: string): Promise<void> {
   try {
     const spec = { idle: { temporal, bundlePath, where: CHILD, maxCachedWorkflows: CACHE } };
     await withLanes(runtime, spec, async ({ idle }) => {
-      const conversations = idle!.conversations.withPolicy(POLICY);
+      const conversations = idle!.conversations.withPolicyOverrides(POLICY);
       const { memory, ids } = await bringUpIdle(conversations, idle!.worker, IDLE, CACHE, 'scale-idle');
       printScaleMemory(memory, load());
       const first = await firstMessages(conversations, ids, SAMPLES, recorded);
@@ -87,7 +87,7 @@ async function ceiling(bundlePath: string, ceilingBundlePath: string): Promise<v
     };
     await withLanes(runtime, specs, async (lanes) => {
       const base = await ceilingTarget(lanes.ceiling!, LIVE, 'scale-ceiling');
-      const conversations = lanes.conversations!.conversations.withPolicy(POLICY);
+      const conversations = lanes.conversations!.conversations.withPolicyOverrides(POLICY);
       const ids = await provision(conversations, LIVE, 'scale-live', 50);
       const targets: Record<'ceiling' | 'conversations', MessageTarget> = { ceiling: base, conversations: conversationTarget(conversations, ids, recorded) };
       const bursts: Record<string, RateResult[]> = { ceiling: [], conversations: [] };

@@ -7,14 +7,16 @@ import { ConversationClient } from './client.js';
 import { dataConverterWith, payloadCodecFrom } from './codec/data-converter.js';
 import { BatchStore } from './batch/store.js';
 import { runBatchCommand } from './batch/cli.js';
-import { batchDirFrom, loadConfigOrExit, policyFrom } from './config.js';
+import { batchDirFrom, loadConfigOrExit } from './config.js';
 import { RuntimeApiClient } from './runtime-api/index.js';
 import { runtimeEndpointFor } from './runtime-endpoint.js';
 import { transcriptDirOf } from './transcripts.js';
 import { validateStatus } from './workflows/validation.js';
 import { sendAndFollow } from './cli/follow.js';
+import { parsePolicyFlag } from './cli/policy-flag.js';
 import { commandUsage, isCommand, usage } from './cli/help.js';
 import type { Command } from './cli/help.js';
+import type { PolicyOverrides } from './workflows/policy.js';
 import { transcriptLine } from './cli/transcript.js';
 import { explainAck, explainStatus, statusMeaning } from './cli/words.js';
 
@@ -28,6 +30,7 @@ interface Options {
   readonly limit?: string;
   readonly page?: string;
   readonly reason?: string;
+  readonly policy?: string;
   readonly json: boolean;
   readonly help: boolean;
 }
@@ -46,6 +49,7 @@ function parse(argv: string[]) {
       limit: { type: 'string' },
       page: { type: 'string' },
       reason: { type: 'string' },
+      policy: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -78,10 +82,12 @@ async function run(argv: string[]): Promise<unknown> {
   // Checked before connecting, so bad input gets its own answer even when Temporal is down.
   const status = values.status === undefined ? undefined : validateStatus(values.status);
   if (command === 'start' && !values.user) throw new UsageError('start needs --user <user>', command);
+  if (command !== 'start' && values.policy !== undefined) throw new UsageError('--policy is an option of start', command);
+  const policyOverrides = parsePolicyFlag(values.policy);
   if (command === 'send' && !text) throw new UsageError('send needs the message text', command);
   const limit = numberOption(values.limit);
   const conversations = await connect();
-  return runCommand(conversations, command, { id: id as string, text: text as string, status, limit, values });
+  return runCommand(conversations, command, { id: id as string, text: text as string, status, limit, policyOverrides, values });
 }
 
 interface CommandInput {
@@ -89,6 +95,7 @@ interface CommandInput {
   readonly text: string;
   readonly status: ReturnType<typeof validateStatus> | undefined;
   readonly limit: number | undefined;
+  readonly policyOverrides: PolicyOverrides | undefined;
   readonly values: Options;
 }
 
@@ -99,7 +106,7 @@ async function runCommand(conversations: ConversationClient, command: Exclude<Co
   switch (command) {
     case 'start': {
       const message = values.message ? { text: values.message, messageId: values['message-id'] } : undefined;
-      const started = await conversations.start({ conversationId, userId: values.user as string, message, mode });
+      const started = await conversations.start({ conversationId, userId: values.user as string, message, mode, policyOverrides: input.policyOverrides });
       return { conversationId, ...started, ...(started.ack && !raw && { ack: explainAck(started.ack) }) };
     }
     case 'send':
@@ -169,7 +176,6 @@ async function connect(): Promise<ConversationClient> {
     address: config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    policy: policyFrom(config),
     runtimeApi: new RuntimeApiClient({ baseUrl: endpoint.url, apiKey: endpoint.apiKey }),
     dataConverter: dataConverterWith(await payloadCodecFrom(config)),
     transcriptDir: transcriptDirOf(config.DATA_DIR),

@@ -49,6 +49,24 @@ export class ConversationLimitError extends Error {
   }
 }
 
+/**
+ * The start set a policy setting the deployment does not let a client set per conversation
+ * (the workers' CONVERSATION_POLICY_OVERRIDES): the run ended before anything was
+ * provisioned or delivered. Only the workers know what they allow, so this comes from them.
+ */
+export class PolicyOverrideError extends Error {
+  constructor(
+    readonly conversationId: string,
+    /** The settings refused, by their CONVERSATION_POLICY_OVERRIDES names. */
+    readonly refused: readonly string[],
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`conversation ${conversationId} was not started: ${message}`, options);
+    this.name = 'PolicyOverrideError';
+  }
+}
+
 /** What a call was doing when Temporal could not be reached, so the error can say what did not happen. */
 export interface ClientCall {
   /** Where the client connects, for the message. */
@@ -136,9 +154,16 @@ export function translateClientError(conversationId: string, error: unknown, cal
         throw new ConversationClosedError(conversationId, { cause: error });
       case ConversationErrorType.LimitReached:
         throw new ConversationLimitError(conversationId, Number((failure.details?.[0] as { limit?: unknown } | undefined)?.limit ?? 0), failure.message, { cause: error });
+      case ConversationErrorType.PolicyOverrideRefused:
+        throw new PolicyOverrideError(conversationId, refusedSettings(failure.details?.[0]), failure.message, { cause: error });
       case ConversationErrorType.ProvisioningFailed:
         throw new ProvisioningFailedError(conversationId, failure.message, { cause: error });
     }
   }
   throw error;
+}
+
+function refusedSettings(details: unknown): string[] {
+  const refused = (details as { refused?: unknown } | undefined)?.refused;
+  return Array.isArray(refused) ? refused.map(String) : [];
 }

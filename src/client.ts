@@ -2,6 +2,8 @@
 // validated here, at the edge, before anything reaches Temporal. Starting is
 // idempotent (conflict policy USE_EXISTING): two starts of one ID join one workflow.
 // A closed conversation can be started again under the same ID (reuse ALLOW_DUPLICATE).
+// A conversation's policy is the deployment's (the workers' configuration): a client only
+// asks to override settings per conversation, and the workers refuse what they do not allow.
 import { randomUUID } from 'node:crypto';
 import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
@@ -23,9 +25,11 @@ import { connectTemporal } from './temporal/connect.js';
 import { readTranscript, transcriptPage, transcriptPath } from './transcripts.js';
 import { conversationListQuery, conversationStatusKey, conversationUserIdKey, runtimeStatusKey } from './workflows/search-attributes.js';
 import type { AdmissionView, ConversationInfo, ConversationPolicy, ConversationStatus } from './workflows/state.js';
+import { validatePolicyOverrides } from './workflows/policy.js';
+import type { PolicyOverrides } from './workflows/policy.js';
 import {
-  DEFAULT_MAX_MESSAGE_BYTES,
   InvalidInputError,
+  MESSAGE_MAX_BYTES_CEILING,
   validateConversationId,
   validateMessage,
   validateStatus,
@@ -41,7 +45,7 @@ export interface OutgoingMessage {
 }
 
 export * from './client-errors.js';
-export type { AdmissionView, ConversationInfo, ConversationPolicy, ConversationResult, ConversationStatus, MessageAck, UserAdmissionStatus };
+export type { AdmissionView, ConversationInfo, ConversationPolicy, ConversationResult, ConversationStatus, MessageAck, PolicyOverrides, UserAdmissionStatus };
 
 /** How long `start` and `admission` keep asking a busy server for the admission decision. */
 const ADMISSION_WAIT_MS = 5 * 60_000;
@@ -49,8 +53,12 @@ const ADMISSION_WAIT_MS = 5 * 60_000;
 export interface ConversationClientOptions {
   readonly client: Client;
   readonly taskQueue: string;
-  /** Policy for conversations this client starts (idle delay, retention, ...). */
-  readonly policy?: Partial<ConversationPolicy>;
+  /**
+   * Settings of the deployment's policy to override in the conversations this client starts.
+   * The workers refuse a start that sets one their CONVERSATION_POLICY_OVERRIDES does not
+   * list (PolicyOverrideError). @default none: the deployment's policy
+   */
+  readonly policyOverrides?: PolicyOverrides;
   /** Needed only for `events()`, which reads the agent server through the runtime. */
   readonly runtimeApi?: RuntimeApiClient;
   /** Named in errors when Temporal cannot be reached. @default the client connection's address */
@@ -74,6 +82,8 @@ export interface StartOptions {
    * limit), so a rejected start throws ConversationLimitError here. @default true
    */
   readonly waitForAdmission?: boolean;
+  /** Overrides for this conversation, over the client's `policyOverrides`. */
+  readonly policyOverrides?: PolicyOverrides;
   /**
    * Live on a named shared runtime (a pool of `runtimes`, least loaded first) instead of a
    * runtime of its own; such a conversation takes no admission slot. @default its own runtime
@@ -92,12 +102,12 @@ export interface ConversationSummary {
 
 export class ConversationClient {
   readonly #options: ConversationClientOptions;
-  readonly #maxMessageBytes: number;
   readonly #address: string;
 
   constructor(options: ConversationClientOptions) {
     this.#options = options;
-    this.#maxMessageBytes = options.policy?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    // Checked here so that a bad override fails where it is made, not at some later start.
+    validatePolicyOverrides(options.policyOverrides);
     const connection = options.client.connection as { options?: { address?: unknown } };
     this.#address = options.address ?? String(connection.options?.address ?? 'the configured address');
   }
@@ -118,9 +128,9 @@ export class ConversationClient {
     return this.#options.client;
   }
 
-  /** A client sharing this one's connections whose new conversations get `policy` on top of this one's. */
-  withPolicy(policy: Partial<ConversationPolicy>): ConversationClient {
-    return new ConversationClient({ ...this.#options, policy: { ...this.#options.policy, ...policy } });
+  /** A client sharing this one's connections whose new conversations ask for `overrides` on top of this one's. */
+  withPolicyOverrides(overrides: PolicyOverrides): ConversationClient {
+    return new ConversationClient({ ...this.#options, policyOverrides: { ...this.#options.policyOverrides, ...overrides } });
   }
 
   /** Starts the conversation, or joins it if it is already running; returns the first message's ack if one was sent. */
@@ -153,10 +163,13 @@ export class ConversationClient {
     const conversationId = validateConversationId(options.conversationId);
     const userId = validateUserId(options.userId);
     const runtime = options.runtime === undefined ? undefined : validateSharedRuntimeBinding(options.runtime);
+    // The shape is checked here, before anything reaches Temporal; what is allowed, by the workers.
+    const overrides = validatePolicyOverrides({ ...this.#options.policyOverrides, ...validatePolicyOverrides(options.policyOverrides) });
+    const policyOverrides = Object.keys(overrides).length > 0 ? overrides : undefined;
     const workflowOptions = {
       workflowId: conversationId,
       taskQueue: this.#options.taskQueue,
-      args: [{ conversationId, userId, policy: this.#options.policy, ...(runtime && { runtime }) }] as Parameters<typeof conversationWorkflow>,
+      args: [{ conversationId, userId, ...(policyOverrides && { policyOverrides }), ...(runtime && { runtime }) }] as Parameters<typeof conversationWorkflow>,
       workflowIdConflictPolicy: 'USE_EXISTING' as const,
       workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
       typedSearchAttributes: [
@@ -166,12 +179,13 @@ export class ConversationClient {
       ],
       staticSummary: `conversation ${conversationId} (user ${userId})`,
     };
-    return { conversationId, workflowOptions };
+    // The first message goes to a conversation of this very policy: its override is a limit the edge may apply.
+    return { conversationId, workflowOptions, maxMessageBytes: overrides.maxMessageBytes ?? MESSAGE_MAX_BYTES_CEILING };
   }
 
   async #start(options: StartOptions): Promise<{ ack?: MessageAck }> {
-    const { conversationId, workflowOptions } = this.#startOptions(options);
-    const message = options.message ? this.#message(options.message) : undefined;
+    const { conversationId, workflowOptions, maxMessageBytes } = this.#startOptions(options);
+    const message = options.message ? this.#message(options.message, maxMessageBytes) : undefined;
     try {
       if (!message) {
         await this.temporal.workflow.start<typeof conversationWorkflow>('conversationWorkflow', workflowOptions);
@@ -337,7 +351,7 @@ export class ConversationClient {
     const session = info.status === 'ARCHIVED' ? undefined : await this.#session(runtimeApi, sessionId);
     if (!session || session.status === 'stopped' || !info.runtimeUrl) return this.#keptEvents(conversationId, page);
     // A paused runtime cannot be read; the transcript was kept when it was paused.
-    const keptAtPause = session.status === 'paused' && this.#options.transcriptDir ? await readTranscript(this.#options.transcriptDir, conversationId) : undefined;
+    const keptAtPause = session.status === 'paused' && this.#options.transcriptDir ? await readTranscript(this.#options.transcriptDir, conversationId, this.#transcriptCodecs()) : undefined;
     if (keptAtPause) return transcriptPage(keptAtPause, page);
     const agent = new AgentServerClient({ baseUrl: session.url, sessionApiKey: session.session_api_key ?? undefined });
     try {
@@ -361,12 +375,17 @@ export class ConversationClient {
   /** The transcript kept when the runtime was stopped, or ConversationClosedError saying where transcripts are kept. */
   async #keptEvents(conversationId: string, page: { pageId?: string; limit?: number }): Promise<EventPage> {
     const dir = this.#options.transcriptDir;
-    const kept = dir ? await readTranscript(dir, conversationId) : undefined;
+    const kept = dir ? await readTranscript(dir, conversationId, this.#transcriptCodecs()) : undefined;
     if (kept) return transcriptPage(kept, page);
     const where = dir
       ? `no transcript of it in ${transcriptPath(dir, conversationId)}: the worker that stopped it keeps it in its own DATA_DIR/transcripts`
       : 'the workers keep transcripts in their DATA_DIR/transcripts (give this client transcriptDir to read them)';
     throw new ConversationClosedError(conversationId, { detail: `its runtime is stopped; ${where}` });
+  }
+
+  /** The codecs of this client's data converter open a transcript the workers sealed with the same keys. */
+  #transcriptCodecs() {
+    return this.temporal.options.loadedDataConverter.payloadCodecs;
   }
 
   /** Every event of the conversation, following the page cursor to the end. */
@@ -385,9 +404,15 @@ export class ConversationClient {
     return this.temporal.workflow.getHandle<typeof conversationWorkflow>(validateConversationId(conversationId));
   }
 
-  #message(message: OutgoingMessage): SendMessageInput {
+  /**
+   * The edge refuses only what no conversation would accept (over the wire's ceiling), or a
+   * first message over its start's own override. The limit of a conversation (the
+   * deployment's, or an override it was started with) only the workers know: their validator
+   * refuses a message over it before it reaches history, naming the limit.
+   */
+  #message(message: OutgoingMessage, maxBytes = MESSAGE_MAX_BYTES_CEILING): SendMessageInput {
     const input = { messageId: message.messageId ?? randomUUID(), text: message.text, ...(message.waitFor && { waitFor: message.waitFor }) };
-    validateMessage(input, this.#maxMessageBytes);
+    validateMessage(input, maxBytes);
     return input;
   }
 

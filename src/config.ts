@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { KEY_FORM, parseKeys } from './codec/keys.js';
 import { DURATION_FORM, parseDuration } from './durations.js';
 import { ISOLATION_MODES, NETWORK_POLICIES } from './local-runtime/isolation/jail.js';
-import type { ConversationPolicy } from './workflows/state.js';
+import { DEFAULT_POLICY } from './workflows/state.js';
+import { DEFAULT_OVERRIDABLE, POLICY_SETTING_NAMES } from './workflows/policy.js';
+import type { DeploymentPolicy } from './workflows/policy.js';
 import type { AdmissionConfig } from './activities/admission.js';
 import { ADMISSION_POLICIES } from './workflows/admission/messages.js';
 import { CONVERSATION_ID_PATTERN, DEFAULT_MAX_MESSAGE_BYTES, MESSAGE_MAX_BYTES_CEILING } from './workflows/validation.js';
@@ -161,7 +163,7 @@ export const configSchema = z.object({
   ),
   RUNTIME_IMAGE: z.string().min(1).default('local/agent-server:latest').describe('container image sent in POST /start (the local Runtime API runs the OpenHands agent server for one naming openhands, else RUNTIME_AGENT)'),
   RUNTIME_API_TIMEOUT: duration('180s', 'per-request timeout for Runtime API calls'),
-  RUNTIME_INIT_TIMEOUT: duration('180s', 'how long a runtime may take to become alive before provisioning fails'),
+  RUNTIME_INIT_TIMEOUT: duration('180s', 'how long a runtime may take to become alive before provisioning fails (the workers\' policy for the conversations they start; a client may override it only if CONVERSATION_POLICY_OVERRIDES lists initTimeout)'),
   AGENT_SERVER_TIMEOUT: duration('600s', 'headers/body timeout for agent-server calls (slow LLM turns run past 60 s)'),
   WORKER_CACHE_SIZE: count(
     DEFAULT_WORKER_CACHE_SIZE,
@@ -170,18 +172,26 @@ export const configSchema = z.object({
     'workflows each worker keeps in memory between their events (the sticky cache, about 0.34 MB of RSS each); an idle conversation outside it costs the worker far less and is replayed from its history at its next event; 0 = no cache (every event replays)',
   ),
   HTTP_CONNECTIONS: count(0, 0, 100_000, 'connections per origin for HTTP clients; 0 = unbounded'),
-  CONVERSATION_IDLE_DELAY: duration('20m', 'pause a conversation\'s runtime after this long without activity'),
-  CONVERSATION_RETENTION: duration('7d', 'stop (archive) a paused conversation\'s runtime after this long'),
+  CONVERSATION_IDLE_DELAY: duration('20m', 'pause a conversation\'s runtime after this long without activity (the workers\' policy; a client may override it per conversation while CONVERSATION_POLICY_OVERRIDES lists idleDelay, as it does by default)'),
+  CONVERSATION_RETENTION: duration('7d', 'stop (archive) a paused conversation\'s runtime after this long (the workers\' policy; a client may override it only if CONVERSATION_POLICY_OVERRIDES lists retention)'),
   SHARED_RUNTIME_IDLE_DELAY: duration('5m', 'stop a shared runtime after it has had no conversation for this long'),
   BATCH_DIR: z.string().min(1).optional().describe('folder of the batch store (prompts and results of batch run), which the workers and the CLI must both see; unset = <DATA_DIR>/batches'),
-  CONVERSATION_CLOSE_POLICY: z.enum(['stop', 'pause']).default('stop').describe('what close does to the runtime: stop | pause (default stop)'),
+  CONVERSATION_CLOSE_POLICY: z.enum(['stop', 'pause']).default('stop').describe('what close does to the runtime: stop | pause (default stop; the workers\' policy: a client may override it only if CONVERSATION_POLICY_OVERRIDES lists closePolicy)'),
   // Capped so that the largest message, with its envelope, still fits the 1 MiB body a runtime accepts (see validation.ts).
   MESSAGE_MAX_BYTES: count(
     DEFAULT_MAX_MESSAGE_BYTES,
     1,
     MESSAGE_MAX_BYTES_CEILING,
-    'largest user message: bytes of its text as sent (UTF-8, JSON-encoded: a control character counts 6)',
+    'largest user message: bytes of its text as sent (UTF-8, JSON-encoded: a control character counts 6); the workers\' policy, enforced by the conversation (a client refuses only what exceeds the maximum below, or its own override); a client may override it only if CONVERSATION_POLICY_OVERRIDES lists maxMessageBytes',
   ),
+  CONVERSATION_POLICY_OVERRIDES: z
+    .string()
+    .default(DEFAULT_OVERRIDABLE.join(','))
+    .transform((text) => (text.trim() === 'none' ? [] : text.split(',').map((name) => name.trim()).filter(Boolean)))
+    .pipe(z.array(z.enum(POLICY_SETTING_NAMES)))
+    .describe(
+      `the policy settings a client may set per conversation, read by the workers, comma-separated: ${POLICY_SETTING_NAMES.join(', ')}, or none; a start that sets any other is refused (PolicyOverrideError) (default ${DEFAULT_OVERRIDABLE.join(',')})`,
+    ),
   LLM_MODEL: z.string().min(1).default('shell').describe('agent llm.model sent when creating the agent conversation, e.g. openai/gpt-4o or hosted_vllm/qwen (the built-in shell agent ignores it)'),
   LLM_BASE_URL: optionalText('LLM endpoint for a self-hosted model or gateway (vLLM, SGLang, LiteLLM proxy), e.g. http://127.0.0.1:8080/v1', z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' })),
   LLM_API_VERSION: optionalText('LLM api_version (Azure OpenAI and the like)'),
@@ -301,14 +311,18 @@ export function describeConfig(): Array<{ name: string; description: string }> {
   return Object.entries(configSchema.shape).map(([name, field]) => ({ name, description: field.description ?? '' }));
 }
 
-/** The conversation policy that configuration sets for conversations this process starts. */
-export function policyFrom(config: Config): Partial<ConversationPolicy> {
+/** The policy a worker gives every conversation it starts, and what a starting client may override of it. */
+export function deploymentPolicyFrom(config: Config): DeploymentPolicy {
   return {
-    idleDelayMs: config.CONVERSATION_IDLE_DELAY,
-    retentionMs: config.CONVERSATION_RETENTION,
-    initTimeoutMs: config.RUNTIME_INIT_TIMEOUT,
-    closePolicy: config.CONVERSATION_CLOSE_POLICY,
-    maxMessageBytes: config.MESSAGE_MAX_BYTES,
+    defaults: {
+      ...DEFAULT_POLICY,
+      idleDelayMs: config.CONVERSATION_IDLE_DELAY,
+      retentionMs: config.CONVERSATION_RETENTION,
+      initTimeoutMs: config.RUNTIME_INIT_TIMEOUT,
+      closePolicy: config.CONVERSATION_CLOSE_POLICY,
+      maxMessageBytes: config.MESSAGE_MAX_BYTES,
+    },
+    overridable: config.CONVERSATION_POLICY_OVERRIDES,
   };
 }
 

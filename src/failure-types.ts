@@ -23,6 +23,8 @@ export const ConversationErrorType = {
   Closed: 'ConversationClosedError',
   /** The user's concurrent-conversation limit is reached and the policy is `reject`. */
   LimitReached: 'ConversationLimitError',
+  /** The starting client set a policy setting that the deployment does not let clients set. */
+  PolicyOverrideRefused: 'PolicyOverrideError',
 } as const;
 
 /** The runtime went away or paused behind our back: the workflow recovers instead of retrying blindly. */

@@ -45,9 +45,12 @@ async function main(): Promise<void> {
   log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}"`);
   if (config.OTEL_EXPORTER_OTLP_ENDPOINT) log(`traces (OTLP/HTTP) to ${config.OTEL_EXPORTER_OTLP_ENDPOINT}`);
   log(stack.metricsUrl ? `metrics (Prometheus): ${stack.metricsUrl}` : 'metrics: off (METRICS_ADDRESS=off)');
-  if (config.DEMO === 'on') {
+  // The demo shows a pause within seconds: it sets a short idle delay, which needs the deployment's leave.
+  if (config.DEMO === 'on' && !config.CONVERSATION_POLICY_OVERRIDES.includes('idleDelay')) {
+    log('demo skipped: it sets a short idle delay, and CONVERSATION_POLICY_OVERRIDES does not list idleDelay');
+  } else if (config.DEMO === 'on') {
     log('running the demonstration conversation (DEMO=off skips it)…');
-    const demoClient = stack.conversations.withPolicy({ idleDelayMs: DEMO_IDLE_DELAY_MS });
+    const demoClient = stack.conversations.withPolicyOverrides({ idleDelayMs: DEMO_IDLE_DELAY_MS });
     await runDemo({ conversations: demoClient, agent: stack.agent, uiUrl: stack.temporal.uiUrl, namespace: stack.temporal.namespace, print: log }).catch(
       (error: unknown) => log(`demo failed: ${error instanceof Error ? error.message : String(error)}`),
     );

@@ -13,7 +13,7 @@ import { dataConverterWith, payloadCodecFrom } from './codec/data-converter.js';
 import type { EncryptionCodec } from './codec/encryption-codec.js';
 import { startConfiguredCodecServer } from './codec/embedded.js';
 import type { CodecServer } from './codec/server.js';
-import { metricsSetting, policyFrom } from './config.js';
+import { metricsSetting } from './config.js';
 import type { Config } from './config.js';
 import { ensureRuntimeEndpoint } from './runtime-endpoint.js';
 import type { RuntimeEndpoint } from './runtime-endpoint.js';
@@ -107,7 +107,8 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     if (!config.RUNTIME_API_URL) log(`starting the local Runtime API on ${config.RUNTIME_API_HOST}:${config.RUNTIME_API_PORT}…`);
     const runtime = await ensureRuntimeEndpoint(config, runtimeLog);
     cleanups.push(() => runtime.close());
-    const settings = activitySettingsFrom(config, runtime);
+    // Transcripts at rest are sealed with the payload keys, as history is.
+    const settings = { ...activitySettingsFrom(config, runtime), transcriptCodecs: codec ? [codec] : [] };
     const llm = await bundledLlmIfNeeded(config, options.log);
     if (llm) cleanups.push(() => llm.close());
     const wired = buildActivities(llm ? { ...settings, agent: { ...settings.agent, ...llm.agent } } : settings);
@@ -123,7 +124,6 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     const conversations = new ConversationClient({
       client,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      policy: policyFrom(config),
       runtimeApi: wired.runtimeApi,
     });
 

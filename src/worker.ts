@@ -101,7 +101,8 @@ async function main(): Promise<void> {
   const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   const endpoint = await runtimeEndpointFor(config);
   const codec = await payloadCodecFrom(config);
-  const wired = buildActivities(activitySettingsFrom(config, endpoint));
+  // Transcripts at rest are sealed with the payload keys, as history is.
+  const wired = buildActivities({ ...activitySettingsFrom(config, endpoint), transcriptCodecs: codec ? [codec] : [] });
   const connection = await connectWorker(address);
   const tracing = startTracing({ otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   const worker = await createWorker({

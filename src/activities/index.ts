@@ -9,6 +9,7 @@ import { withHeartbeats } from './heartbeats.js';
 import { provisioningActivities } from './provisioning.js';
 import { runtimeActivities } from './runtime.js';
 import { sharedRuntimeActivities } from './shared-runtime.js';
+import { startSettingsActivities } from './start-settings.js';
 
 export function createActivities(deps: ActivityDeps) {
   const all = {
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...agentActivities(deps),
     ...provisioningActivities(deps),
     ...admissionActivities(deps),
+    ...startSettingsActivities(deps),
     ...sharedRuntimeActivities(deps),
     ...batchActivities(deps),
     ...batchTurnActivities(deps),

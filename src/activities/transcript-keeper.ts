@@ -36,7 +36,7 @@ export async function keepTranscriptWith(deps: ActivityDeps, agent: AgentServerC
     const events = await readAll(agent, agentConversationId, signal);
     // Nothing to keep (a new agent conversation): leave any transcript written before in place.
     if (events.length === 0) return;
-    const file = await writeTranscript(deps.transcriptDir, sessionId, events);
+    const file = await writeTranscript(deps.transcriptDir, sessionId, events, deps.transcriptCodecs);
     log.info('transcript kept', { sessionId, events: events.length, file });
   } catch (error) {
     // 404: the agent conversation was deleted already (a close deletes it before it stops the

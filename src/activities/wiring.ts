@@ -2,9 +2,10 @@
 // shared dispatcher for every runtime's agent server, and the worker's session-key
 // cache. The worker, the tests and the benchmarks all wire activities through here.
 import { tmpdir } from 'node:os';
+import type { PayloadCodec } from '@temporalio/common';
 import path from 'node:path';
 import { BatchStore } from '../batch/store.js';
-import { admissionFrom, batchDirFrom } from '../config.js';
+import { admissionFrom, batchDirFrom, deploymentPolicyFrom } from '../config.js';
 import type { Config } from '../config.js';
 import { RuntimeApiClient, closeDispatcher, createAgentServerDispatcher } from '../runtime-api/index.js';
 import { transcriptDirOf } from '../transcripts.js';
@@ -12,6 +13,10 @@ import { DEFAULT_AGENT_TOOLS, startConversationRequest } from './agent-config.js
 import type { AgentSettings } from './agent-config.js';
 import type { ActivityDeps } from './deps.js';
 import type { SharedRuntimeSettings } from '../workflows/shared-runtime/messages.js';
+import { DEFAULT_OVERRIDABLE } from '../workflows/policy.js';
+import type { PolicySetting } from '../workflows/policy.js';
+import { DEFAULT_POLICY } from '../workflows/state.js';
+import type { ConversationPolicy } from '../workflows/state.js';
 import { NO_ADMISSION_LIMIT, SHARED_RUNTIME_DEFAULTS, createActivities } from './index.js';
 import type { AdmissionConfig } from './index.js';
 import { SessionKeyCache } from './session-keys.js';
@@ -31,6 +36,10 @@ export interface ActivitySettings {
   readonly runtimeEnvironment?: Readonly<Record<string, string>>;
   /** The agent each runtime runs. @default model 'shell' (the built-in shell agent ignores the LLM), no key */
   readonly agent?: Partial<AgentSettings>;
+  /** The policy of the conversations this worker starts (the deployment's). @default DEFAULT_POLICY */
+  readonly policy?: Partial<ConversationPolicy>;
+  /** Policy settings a starting client may override. @default DEFAULT_OVERRIDABLE (the idle delay) */
+  readonly policyOverridable?: readonly PolicySetting[];
   /** Per-user admission. @default no limit (NO_ADMISSION_LIMIT) */
   readonly admission?: AdmissionConfig;
   /** Owners of shared runtimes. @default SHARED_RUNTIME_DEFAULTS (idle 5 min, init 180 s) */
@@ -39,6 +48,8 @@ export interface ActivitySettings {
   readonly batchDir?: string;
   /** Where transcripts are kept when a runtime is paused or stopped. @default none kept */
   readonly transcriptDir?: string;
+  /** The worker's payload codecs, which seal transcripts at rest (the encryption codec when it is on). @default none: kept in the clear */
+  readonly transcriptCodecs?: readonly PayloadCodec[];
 }
 
 /** The settings configuration gives, for the Runtime API at `endpoint`. */
@@ -52,6 +63,8 @@ export function activitySettingsFrom(config: Config, endpoint: { url: string; ap
     runtimeImage: config.RUNTIME_IMAGE,
     runtimeEnvironment: config.RUNTIME_ENVIRONMENT,
     agent: agentSettingsFrom(config),
+    policy: deploymentPolicyFrom(config).defaults,
+    policyOverridable: deploymentPolicyFrom(config).overridable,
     admission: admissionFrom(config),
     sharedRuntime: { idleDelayMs: config.SHARED_RUNTIME_IDLE_DELAY, initTimeoutMs: config.RUNTIME_INIT_TIMEOUT },
     batchDir: batchDirFrom(config),
@@ -75,10 +88,12 @@ export function buildActivities(settings: ActivitySettings) {
     sessionKeys: new SessionKeyCache(runtimeApi),
     runtimeImage: settings.runtimeImage ?? 'local/agent-server:latest',
     runtimeEnvironment: settings.runtimeEnvironment ?? {},
+    policy: { defaults: { ...DEFAULT_POLICY, ...settings.policy }, overridable: settings.policyOverridable ?? DEFAULT_OVERRIDABLE },
     admission: settings.admission ?? NO_ADMISSION_LIMIT,
     sharedRuntime: { ...SHARED_RUNTIME_DEFAULTS, ...settings.sharedRuntime },
     batchStore: new BatchStore(settings.batchDir ?? path.join(tmpdir(), 'durable-conversations-batches')),
     transcriptDir: settings.transcriptDir,
+    transcriptCodecs: settings.transcriptCodecs,
     startRequest: (_sessionId, agentConversationId) => startConversationRequest(agent, agentConversationId),
   };
   return {

@@ -10,8 +10,9 @@ import type { BatchProgress, ItemMode } from '../workflows/batch/messages.js';
 import { BatchClient } from './client.js';
 import { ProgressMeter, progressLine } from './progress.js';
 import type { BatchStore } from './store.js';
+import { parsePolicyFlag } from '../cli/policy-flag.js';
 
-export const BATCH_USAGE = `  batch run <file.jsonl> [--concurrency <n>] [--shared <pool> [--runtimes <n>]] [--item-mode turn|conversation] [--id <id>] [--user <user>] [--max-attempts <n>] [--detach]
+export const BATCH_USAGE = `  batch run <file.jsonl> [--concurrency <n>] [--shared <pool> [--runtimes <n>]] [--item-mode turn|conversation] [--id <id>] [--user <user>] [--max-attempts <n>] [--policy <name=value,…>] [--detach]
                      run each line ({"prompt": "..."}) as an agent conversation; shows progress until done (again: attaches)
                      --item-mode: "turn" (the default with --shared) runs each item as one activity on the shared runtime,
                      "conversation" as a conversation workflow of its own (visible in the UI; the only mode without --shared)
@@ -36,6 +37,7 @@ export async function runBatchCommand(argv: string[], context: BatchCliContext):
       id: { type: 'string' },
       user: { type: 'string' },
       'max-attempts': { type: 'string' },
+      policy: { type: 'string' },
       'item-mode': { type: 'string' },
       detach: { type: 'boolean', default: false },
       watch: { type: 'boolean', default: false },
@@ -57,6 +59,7 @@ export async function runBatchCommand(argv: string[], context: BatchCliContext):
         shared: values.shared,
         runtimes: count(values.runtimes, context),
         maxAttempts: count(values['max-attempts'], context),
+        policyOverrides: parsePolicyFlag(values.policy),
         itemMode: values['item-mode'] as ItemMode | undefined,
       });
       process.stderr.write(`batch ${run.batchId}: ${run.total} items (${run.attached ? 'attached to the running batch' : 'started'})\n`);

@@ -12,7 +12,8 @@ import { BATCH_ID_PATTERN, batchProgressQuery, batchWorkflowId } from '../workfl
 import { ITEM_MODES } from '../workflows/batch/messages.js';
 import type { BatchProgress, BatchSettings, ItemMode, ItemResult } from '../workflows/batch/messages.js';
 import { validateSharedRuntimeBinding } from '../workflows/shared-runtime/messages.js';
-import type { ConversationPolicy } from '../workflows/state.js';
+import { validatePolicyOverrides } from '../workflows/policy.js';
+import type { PolicyOverrides } from '../workflows/policy.js';
 import { BATCH_DEFAULTS, MAX_BATCH_CONCURRENCY, sharedBindingFor } from './defaults.js';
 import { parseBatchInput } from './input.js';
 import type { BatchStore } from './store.js';
@@ -34,7 +35,8 @@ export interface BatchRunOptions {
   readonly maxAttempts?: number;
   /** @default BATCH_DEFAULTS.continueAsNewEvery */
   readonly continueAsNewEvery?: number;
-  readonly policy?: Partial<ConversationPolicy>;
+  /** Overrides of the deployment's policy for every item; the workers refuse a setting they do not allow (the item fails, saying so). */
+  readonly policyOverrides?: PolicyOverrides;
   /** @default 'turn' on a shared pool (one activity per item), else 'conversation' (a workflow per item) */
   readonly itemMode?: ItemMode;
 }
@@ -50,7 +52,8 @@ export class BatchClient {
 
   /** Starts the batch, or attaches to it if it runs or ran under this ID with the same input. */
   async run(options: BatchRunOptions): Promise<{ batchId: string; attached: boolean; total: number }> {
-    const input = parseBatchInput(options.input, options.policy?.maxMessageBytes);
+    // A prompt over the deployment's limit (which only the workers know) fails its item, saying so.
+    const input = parseBatchInput(options.input, validatePolicyOverrides(options.policyOverrides).maxMessageBytes);
     const batchId = validateBatchId(options.batchId ?? `b-${input.digest.slice(0, 16)}`);
     const settings = settingsFrom(batchId, input.prompts.length, options);
     const existing = await this.options.store.manifest(batchId);
@@ -135,7 +138,7 @@ function settingsFrom(batchId: string, total: number, options: BatchRunOptions):
     ...(options.shared !== undefined && { runtime: validateSharedRuntimeBinding(sharedBindingFor(options.shared, runtimes, concurrency)) }),
     maxAttempts: whole('maxAttempts', options.maxAttempts ?? BATCH_DEFAULTS.maxAttempts, 1, 100),
     continueAsNewEvery: whole('continueAsNewEvery', options.continueAsNewEvery ?? BATCH_DEFAULTS.continueAsNewEvery, 1, 100_000),
-    ...(options.policy && { policy: options.policy }),
+    ...(options.policyOverrides && Object.keys(options.policyOverrides).length > 0 && { policyOverrides: validatePolicyOverrides(options.policyOverrides) }),
     itemMode,
   };
 }

@@ -3,7 +3,7 @@
 // the reason) before anything reaches Temporal or the store.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { DEFAULT_MAX_MESSAGE_BYTES, InvalidInputError, validateMessage } from '../workflows/validation.js';
+import { InvalidInputError, MESSAGE_MAX_BYTES_CEILING, validateMessage } from '../workflows/validation.js';
 
 const lineSchema = z.object({ prompt: z.string().min(1, 'prompt must not be empty') }).passthrough();
 
@@ -13,7 +13,8 @@ export interface BatchInput {
   readonly digest: string;
 }
 
-export function parseBatchInput(text: string, maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): BatchInput {
+/** `maxMessageBytes`: the batch's own override; else only what no runtime would accept is refused here (the deployment's limit is the workers'). */
+export function parseBatchInput(text: string, maxMessageBytes = MESSAGE_MAX_BYTES_CEILING): BatchInput {
   const prompts: string[] = [];
   const lines = text.split('\n');
   for (const [i, raw] of lines.entries()) {

@@ -3,6 +3,7 @@
 import { BATCH_USAGE } from '../batch/cli.js';
 import { CONVERSATION_STATUSES } from '../workflows/validation.js';
 import { STATUS_GLOSSARY } from './words.js';
+import { POLICY_FLAG_FORM } from './policy-flag.js';
 
 interface CommandHelp {
   readonly synopsis: string;
@@ -12,11 +13,13 @@ interface CommandHelp {
 
 export const COMMAND_HELP = {
   start: {
-    synopsis: 'start <id> --user <user> [--message <text>] [--signal]',
+    synopsis: 'start <id> --user <user> [--message <text>] [--signal] [--policy <name=value,…>]',
     summary: 'start a conversation, or join it if it already runs; reopens a closed one',
     details:
       '--message sends a first message with the start; --signal sends it fire-and-forget instead of waiting for its ack.\n' +
-      'Waits until the user\'s admission is decided (a slot, a place in the queue, or a refusal).',
+      'Waits until the user\'s admission is decided (a slot, a place in the queue, or a refusal).\n' +
+      `--policy: this conversation's overrides of the workers' policy, e.g. idleDelay=30s; ${POLICY_FLAG_FORM}.\n` +
+      'The workers refuse any they do not allow (CONVERSATION_POLICY_OVERRIDES; by default only idleDelay): nothing starts then.',
   },
   send: {
     synopsis: 'send <id> <text> [--message-id <id>] [--wait | --signal]',

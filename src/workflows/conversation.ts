@@ -15,14 +15,22 @@ import { workflowMetrics } from './metrics.js';
 import { closeConversation, pauseRuntime, stopRuntime, teardown } from './lifecycle.js';
 import { bringUp } from './provisioning.js';
 import { describeFailure, publish } from './status.js';
-import { DEFAULT_POLICY, toInfo } from './state.js';
+import { adoptDeploymentPolicy, initialPolicy } from './start-settings.js';
+import { toInfo } from './state.js';
 import type { ConversationInfo, ConversationPolicy, ConversationState } from './state.js';
 import type { SharedRuntimeBinding } from './shared-runtime/messages.js';
+import type { PolicyOverrides } from './policy.js';
 
 export interface ConversationWorkflowInput {
   readonly conversationId: string;
   readonly userId: string;
+  /**
+   * The starting client's whole policy: what runs from before the deployment policy were
+   * started with, and what they keep. A run started since ignores it (with a notice).
+   */
   readonly policy?: Partial<ConversationPolicy>;
+  /** Settings the starting client sets for this conversation; the deployment refuses any it does not allow. */
+  readonly policyOverrides?: PolicyOverrides;
   /** Live on this shared runtime (pool) instead of a runtime of its own. */
   readonly runtime?: SharedRuntimeBinding;
   /** A first message, queued from the start (a batch item's prompt). */
@@ -44,10 +52,16 @@ export interface ConversationResult {
 export async function conversationWorkflow(input: ConversationWorkflowInput): Promise<ConversationResult> {
   const state = input.state ?? initialState(input);
   installHandlers(state);
-  const acts = activitiesFor(state.policy);
+  let acts = activitiesFor(state.policy);
   publish(state);
   try {
-    if (state.runtime.state === 'none') await bringUp(state, acts, 'start');
+    let limited: boolean | undefined;
+    if (state.policyPending) {
+      limited = await adoptDeploymentPolicy(state, input.policyOverrides);
+      // The activity timeouts follow the init timeout, which is the deployment's now.
+      acts = activitiesFor(state.policy);
+    }
+    if (state.runtime.state === 'none') await bringUp(state, acts, 'start', limited);
     await serve(state, acts);
   } catch (error) {
     // continueAsNew works by throwing; it is a handover, not a failure.
@@ -56,7 +70,7 @@ export async function conversationWorkflow(input: ConversationWorkflowInput): Pr
       await teardown(state, acts, 'ARCHIVED');
       throw error;
     }
-    if (isLimitReached(error)) return rejected(state, error);
+    if (isLimitReached(error) || isRefusedStart(error)) return rejected(state, error);
     const provisioningFailed = error instanceof ApplicationFailure && error.type === ConversationErrorType.ProvisioningFailed;
     if (!provisioningFailed) {
       state.lastError = describeFailure(error);
@@ -128,7 +142,9 @@ async function serveSlot(state: ConversationState, acts: WorkflowActivities): Pr
   return reportQuiet(state);
 }
 
-/** A rejected start: nothing was provisioned, so there is nothing to tear down. */
+const isRefusedStart = (error: unknown): error is ApplicationFailure => error instanceof ApplicationFailure && error.type === ConversationErrorType.PolicyOverrideRefused;
+
+/** A rejected start (over the user's limit, or a refused override): nothing was provisioned, so there is nothing to tear down. */
 async function rejected(state: ConversationState, error: ApplicationFailure): Promise<never> {
   state.status = 'ERROR';
   state.lastError = describeFailure(error);
@@ -160,7 +176,7 @@ function initialState(input: ConversationWorkflowInput): ConversationState {
     ...(input.closeAfterReply && { closeAfterReply: true }),
     conversationId: input.conversationId,
     userId: input.userId,
-    policy: { ...DEFAULT_POLICY, ...input.policy },
+    ...initialPolicy(input.policy),
     status: 'STARTING',
     runtime: { state: 'none', replaced: 0 },
     queue: first ? [{ messageId: first.messageId, text: first.text, receivedAt: Date.now() }] : [],

@@ -8,6 +8,7 @@ import { installSlotHandlers, limitFailure } from './admission/slot.js';
 import { workflowMetrics } from './metrics.js';
 import { DEDUPE_WINDOW, toAdmissionView, toInfo } from './state.js';
 import { currentTrace } from './tracing.js';
+import { refusedStart } from './start-settings.js';
 import type { ConversationState } from './state.js';
 import { InvalidInputError, validateMessage } from './validation.js';
 
@@ -45,6 +46,8 @@ export function installHandlers(state: ConversationState): void {
     async () => {
       await condition(() => state.status !== 'STARTING');
       if (state.admission?.phase === 'rejected') throw limitFailure(state.admission);
+      const refused = refusedStart(state);
+      if (refused) throw refused;
       if (state.status === 'ERROR') {
         throw ApplicationFailure.nonRetryable(state.lastError?.message ?? 'provisioning failed', ConversationErrorType.ProvisioningFailed);
       }
@@ -66,7 +69,10 @@ export function installHandlers(state: ConversationState): void {
   setHandler(
     admissionUpdate,
     async () => {
-      await condition(() => state.admission?.phase !== 'requesting');
+      // After the policy is settled (in the same workflow task), so a start refused for its overrides says so here; such a start never asks for a slot.
+      await condition(() => refusedStart(state) !== undefined || (!state.policyPending && state.admission?.phase !== 'requesting'));
+      const refused = refusedStart(state);
+      if (refused) throw refused;
       if (!state.admission) return { state: 'unlimited' as const };
       if (state.admission.phase === 'rejected') throw limitFailure(state.admission);
       return toAdmissionView(state.admission);

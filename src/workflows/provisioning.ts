@@ -18,12 +18,13 @@ export type BringUpReason = 'start' | 'resume' | 'recover';
 
 /**
  * Returns once the runtime runs, or without provisioning when the conversation was asked
- * to close while it waited for a slot of its user's.
+ * to close while it waited for a slot of its user's. `limited`: whether the user has an
+ * admission limit, when the run's start settings already said.
  */
-export async function bringUp(state: ConversationState, acts: WorkflowActivities, reason: BringUpReason): Promise<void> {
+export async function bringUp(state: ConversationState, acts: WorkflowActivities, reason: BringUpReason, limited?: boolean): Promise<void> {
   // Only the first provisioning of a run may be rejected; a resume carries an acknowledged message, which must not be dropped.
   const purpose = reason === 'start' ? 'start' : 'resume';
-  if (!(await acquireSlot(state, purpose))) return;
+  if (!(await acquireSlot(state, purpose, limited))) return;
   const previousRuntime = state.runtime.id;
   // After the slot: waiting for admission is not provisioning time.
   const startedAt = Date.now();

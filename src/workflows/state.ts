@@ -83,7 +83,12 @@ export const REPLY_MAX_BYTES = 16 * 1024;
 export interface ConversationState {
   readonly conversationId: string;
   readonly userId: string;
-  readonly policy: ConversationPolicy;
+  /** The deployment's (the worker's configuration) with the starting client's allowed overrides; in runs from before, the client's. */
+  policy: ConversationPolicy;
+  /** Set until the deployment's policy has arrived, early in the first workflow task (start-settings.ts). */
+  policyPending?: boolean;
+  /** Why the start was refused: the client set policy settings the deployment does not let it set. */
+  refusal?: { message: string; refused: readonly string[] };
   status: ConversationStatus;
   /**
    * `generation` counts provisionings: a message delivered under an older one is
@@ -109,7 +114,8 @@ export interface ConversationState {
   redelivered?: number;
   /** Messages the runtime refused (a 4xx such as 413); each is reported here, never dropped silently. */
   refused?: number;
-  lastRefused?: { messageId: string; reason: string; at: number };
+  /** `by`: set when the deployment's policy refused it (over its message limit) rather than the agent server. */
+  lastRefused?: { messageId: string; reason: string; at: number; by?: 'deployment' };
   /** What became of the most recent messages, for senders that wait for the turn. */
   outcomes?: MessageOutcome[];
   executionStatus?: string;
@@ -157,7 +163,7 @@ export interface ConversationInfo {
   readonly duplicates: number;
   readonly redelivered: number;
   readonly refused: number;
-  readonly lastRefused?: { readonly messageId: string; readonly reason: string; readonly at: number };
+  readonly lastRefused?: { readonly messageId: string; readonly reason: string; readonly at: number; readonly by?: 'deployment' };
   /** The message whose turn is running, if any. */
   readonly turnMessageId?: string;
   readonly runtimesReplaced: number;
@@ -171,6 +177,8 @@ export interface ConversationInfo {
   readonly notice?: string;
   /** The shared runtime the conversation lives on, if any. */
   readonly sharedRuntime?: string;
+  /** The policy the conversation runs by: the deployment's, with the starting client's allowed overrides. */
+  readonly policy: ConversationPolicy;
 }
 
 export interface AdmissionView {
@@ -212,6 +220,7 @@ export function toInfo(state: ConversationState): ConversationInfo {
     waitingForSlot: state.admission?.phase === 'waiting',
     stopReason: state.stopReason,
     sharedRuntime: state.shared?.member,
+    policy: state.policy,
   };
 }
 

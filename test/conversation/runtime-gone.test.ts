@@ -55,14 +55,13 @@ describe('the Runtime API restarted under running conversations (as when `npm st
     const serverOptions = { apiKey, dataDir, stopGraceMs: 1_000, log: () => {} };
     let server: RuntimeApiServer = await createRuntimeApiServer(serverOptions);
     cleanups.push(() => server.close());
-    const wired = buildActivities({ runtimeApiUrl: server.url, runtimeApiKey: apiKey });
+    const wired = buildActivities({ runtimeApiUrl: server.url, runtimeApiKey: apiKey, policy: { idleDelayMs: 4_000, retentionMs: 600_000 } });
     cleanups.push(() => wired.close());
     const temporal = await startTestWorker(wired.activities);
     cleanups.push(() => temporal.close());
     const conversations = new ConversationClient({
       client: temporal.client,
       taskQueue: temporal.taskQueue,
-      policy: { idleDelayMs: 4_000, retentionMs: 600_000 },
       runtimeApi: wired.runtimeApi,
     });
 

@@ -11,7 +11,8 @@ import { groupAlive, sessionDir, sessionRuntimes, survivorsIn } from './support.
 describe('pause, resume, close and cancel on demand', () => {
   let stack: ConversationStack;
   before(async () => {
-    stack = await startConversationStack();
+    // The close-policy test asks for pause in its conversation, which the deployment must allow.
+    stack = await startConversationStack({ policyOverridable: ['idleDelay', 'closePolicy'] });
   });
   after(async () => {
     await stack.close();
@@ -25,7 +26,7 @@ describe('pause, resume, close and cancel on demand', () => {
   }
 
   test('pause → STOPPED, resume → RUNNING on the same runtime; close under closePolicy pause leaves it paused', async () => {
-    const conversations = stack.conversations.withPolicy({ closePolicy: 'pause' });
+    const conversations = stack.conversations.withPolicyOverrides({ closePolicy: 'pause' });
     const { id, runtimeId } = await runningConversation('signals', conversations);
 
     await conversations.pause(id);

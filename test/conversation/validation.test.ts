@@ -11,7 +11,8 @@ import { sendMessageUpdate } from '../../src/workflows/messages.js';
 describe('invalid input is refused at the edge and by the workflow', () => {
   let stack: ConversationStack;
   before(async () => {
-    stack = await startConversationStack();
+    // The deployment's limit is the default, 256 KiB; a client may ask for a smaller one.
+    stack = await startConversationStack({ policyOverridable: ['maxMessageBytes'] });
   });
   after(async () => {
     await stack.close();
@@ -59,7 +60,7 @@ describe('invalid input is refused at the edge and by the workflow', () => {
   });
 
   test('oversized, empty and badly identified messages are refused; nothing is received', async () => {
-    const small = stack.conversations.withPolicy({ maxMessageBytes: 1_024 });
+    const small = stack.conversations.withPolicyOverrides({ maxMessageBytes: 1_024 });
     const id = uniqueId('limits');
     await small.start({ conversationId: id, userId: 'gil' });
     await small.waitUntilReady(id);
@@ -74,12 +75,18 @@ describe('invalid input is refused at the edge and by the workflow', () => {
     await rejectsInvalid(small.send(id, { text: 'echo hi', messageId: 'bad id!' }), 'messageId');
     await rejectsInvalid(small.send(id, { text: 'echo hi', messageId: 'm'.repeat(129) }), 'messageId');
 
-    // The default limit, 256 KiB, on a client and a conversation without a policy.
+    // The deployment's limit, 256 KiB, for a client without overrides: the client cannot know
+    // it, so the conversation's validator refuses (naming the limit) and nothing is received.
     const plain = new ConversationClient({ client: stack.temporal.client, taskQueue: stack.temporal.taskQueue });
     const plainId = uniqueId('default-limit');
     await plain.start({ conversationId: plainId, userId: 'gil' });
     const tooBig = 'a'.repeat(256 * 1024 + 1);
-    await rejectsInvalid(plain.send(plainId, { text: tooBig }), 'text');
+    await assert.rejects(plain.send(plainId, { text: tooBig }), (error: unknown) => {
+      assert.ok(error instanceof InvalidInputError, String(error));
+      assert.equal(error.field, 'text');
+      assert.match(error.message, /the limit is 262144 bytes/);
+      return true;
+    });
     await assertWorkflowRefuses(plainId, { messageId: 'raw-too-big', text: tooBig });
     // Past the client: the workflow's own validator holds the conversation's smaller limit.
     await assertWorkflowRefuses(id, { messageId: 'raw-over-policy', text: `${atLimit}a` });

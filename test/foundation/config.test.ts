@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, DEFAULT_WORKER_CACHE_SIZE, configSchema, describeConfig, loadConfig } from '../../src/config.js';
+import { ConfigError, DEFAULT_WORKER_CACHE_SIZE, configSchema, deploymentPolicyFrom, describeConfig, loadConfig } from '../../src/config.js';
+import { resolvePolicy } from '../../src/workflows/policy.js';
 import { parseDuration } from '../../src/durations.js';
 
 describe('configuration', () => {
@@ -15,6 +16,25 @@ describe('configuration', () => {
     assert.equal(config.CONVERSATION_RETENTION, 7 * 86_400_000);
     assert.equal(config.MESSAGE_MAX_BYTES, 256 * 1024);
     assert.equal(config.WORKER_CACHE_SIZE, DEFAULT_WORKER_CACHE_SIZE);
+  });
+
+  test("the workers' policy and what a client may override of it (CONVERSATION_POLICY_OVERRIDES)", () => {
+    const deployment = deploymentPolicyFrom(loadConfig({ CONVERSATION_IDLE_DELAY: '10s', CONVERSATION_CLOSE_POLICY: 'pause', MESSAGE_MAX_BYTES: '2048' }));
+    assert.deepEqual(deployment.overridable, ['idleDelay'], 'only the idle delay by default');
+    assert.equal(deployment.defaults.idleDelayMs, 10_000);
+    assert.equal(deployment.defaults.closePolicy, 'pause');
+    assert.equal(deployment.defaults.maxMessageBytes, 2_048);
+    assert.equal(deployment.defaults.maxRecoveries, 3, 'what no variable sets keeps its default');
+    assert.deepEqual(loadConfig({ CONVERSATION_POLICY_OVERRIDES: 'none' }).CONVERSATION_POLICY_OVERRIDES, []);
+    assert.deepEqual(loadConfig({ CONVERSATION_POLICY_OVERRIDES: ' retention , closePolicy' }).CONVERSATION_POLICY_OVERRIDES, ['retention', 'closePolicy']);
+    assert.throws(() => loadConfig({ CONVERSATION_POLICY_OVERRIDES: 'idleDelay,maxRecoveries' }), /CONVERSATION_POLICY_OVERRIDES/);
+
+    const allowed = resolvePolicy(deployment, { idleDelayMs: 60_000 });
+    assert.deepEqual([allowed.policy.idleDelayMs, allowed.policy.closePolicy, allowed.refused], [60_000, 'pause', []]);
+    const refused = resolvePolicy(deployment, { idleDelayMs: 60_000, retentionMs: 1_000, maxMessageBytes: 10 });
+    assert.deepEqual(refused.refused, ['retention', 'maxMessageBytes']);
+    assert.equal(refused.policy, deployment.defaults, 'a refused start gets nothing of what it asked');
+    assert.match(refused.refusal ?? '', /retentionMs \(CONVERSATION_RETENTION\), maxMessageBytes \(MESSAGE_MAX_BYTES\) per conversation: it may set only idleDelayMs/);
   });
 
   test('the sticky cache size is a whole number of workflows, 0 turning the cache off', () => {

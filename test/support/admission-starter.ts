@@ -23,7 +23,7 @@ async function main(job: StarterJob): Promise<StartOutcome[]> {
     address: job.address,
     namespace: job.namespace,
     taskQueue: job.taskQueue,
-    policy: { idleDelayMs: job.idleDelayMs },
+    policyOverrides: { idleDelayMs: job.idleDelayMs },
     dataConverter: await testDataConverter(),
   });
   return Promise.all(

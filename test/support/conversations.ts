@@ -17,7 +17,9 @@ import type { RuntimeApiServer, RuntimeApiServerOptions } from '../../src/local-
 import { isMessageFrom, messageText } from '../../src/runtime-api/index.js';
 import type { RuntimeApiClient } from '../../src/runtime-api/index.js';
 import type { SharedRuntimeSettings } from '../../src/workflows/shared-runtime/messages.js';
+import type { PolicyOverrides, PolicySetting } from '../../src/workflows/policy.js';
 import { transcriptDirOf } from '../../src/transcripts.js';
+import { testCodec } from './codec.js';
 import { startTestWorker } from './temporal.js';
 import type { TestTemporal } from './temporal.js';
 
@@ -32,7 +34,12 @@ export interface ConversationStack {
 }
 
 export interface StackOptions {
+  /** The worker's policy (the deployment's, as its environment would set it). @default DEFAULT_POLICY */
   readonly policy?: Partial<ConversationPolicy>;
+  /** The settings the worker lets a client override (CONVERSATION_POLICY_OVERRIDES). @default DEFAULT_OVERRIDABLE */
+  readonly policyOverridable?: readonly PolicySetting[];
+  /** Overrides the stack's client asks for in every conversation it starts. @default none */
+  readonly policyOverrides?: PolicyOverrides;
   readonly server?: Partial<RuntimeApiServerOptions>;
   /** Start no worker (for tests that start their own, e.g. in a child process). */
   readonly noWorker?: boolean;
@@ -49,6 +56,8 @@ export interface StackOptions {
   readonly batchDir?: string;
   /** Keep transcripts at pause and stop in `<dataDir>/transcripts`, as a worker of `npm start` does. @default off */
   readonly keepTranscripts?: boolean;
+  /** Seal kept transcripts with the test key, as a worker with payload encryption on does. @default kept in the clear */
+  readonly sealTranscripts?: boolean;
   /** Trace the client and the worker (observability/tracing.ts). @default untraced */
   readonly tracing?: Tracing;
 }
@@ -61,16 +70,19 @@ export async function startConversationStack(options: StackOptions = {}): Promis
     runtimeApiUrl: server.url,
     runtimeApiKey: apiKey,
     agent: options.agent,
+    policy: options.policy,
+    policyOverridable: options.policyOverridable,
     admission: options.admission,
     sharedRuntime: options.sharedRuntime,
     batchDir: options.batchDir ?? path.join(dataDir, 'batches'),
     transcriptDir: options.keepTranscripts ? transcriptDirOf(dataDir) : undefined,
+    transcriptCodecs: options.sealTranscripts ? [await testCodec()] : undefined,
   });
   const temporal = await startTestWorker(wired.activities, { taskQueue: options.taskQueue, worker: !options.noWorker, address: options.address, tracing: options.tracing });
   const conversations = new ConversationClient({
     client: temporal.client,
     taskQueue: temporal.taskQueue,
-    policy: options.policy,
+    policyOverrides: options.policyOverrides,
     runtimeApi: wired.runtimeApi,
     transcriptDir: transcriptDirOf(dataDir),
   });

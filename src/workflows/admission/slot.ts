@@ -59,12 +59,13 @@ function holds(state: ConversationState, ticket: number): boolean {
 
 /**
  * Holds a slot on return, or returns false when the conversation was asked to close while
- * it waited. Throws the ConversationLimitError failure when a start is rejected.
+ * it waited. Throws the ConversationLimitError failure when a start is rejected. `limited`:
+ * the answer of the run's start settings (start-settings.ts), which spares asking again.
  */
-export async function acquireSlot(state: ConversationState, purpose: SlotRequest['purpose']): Promise<boolean> {
+export async function acquireSlot(state: ConversationState, purpose: SlotRequest['purpose'], limited?: boolean): Promise<boolean> {
   const holding = state.admission;
   if (!holding || holding.phase === 'held' || holding.phase === 'unlimited') return true;
-  if (fewerTasksToProvision() && !(await admissionLimited({ userId: state.userId })).limited) {
+  if (fewerTasksToProvision() && !(limited ?? (await admissionLimited({ userId: state.userId })).limited)) {
     // The admission workflow answers "unlimited" to such a user too, at the cost of a round trip.
     Object.assign(holding, { phase: 'unlimited', evict: false, notifyWhenQuiet: false });
     return true;

@@ -5,6 +5,7 @@
 // never dropped.
 import { executeChild, sleep } from '@temporalio/workflow';
 import type { ConversationResult, conversationWorkflow } from '../conversation.js';
+import { ConversationErrorType } from '../../failure-types.js';
 import { describeFailure } from '../status.js';
 import { itemConversationId } from './messages.js';
 import type { BatchSettings, ItemResult } from './messages.js';
@@ -28,7 +29,8 @@ export async function runItem(settings: BatchSettings, index: number, prompt: st
           {
             conversationId,
             userId: settings.userId,
-            policy: settings.policy,
+            // The deployment's policy applies, with the batch's allowed overrides; a batch from before keeps its items on the deployment's too.
+            ...(settings.policyOverrides && { policyOverrides: settings.policyOverrides }),
             ...(settings.runtime && { runtime: settings.runtime }),
             message: { messageId: `item-${index}`, text: prompt },
             closeAfterReply: true,
@@ -42,15 +44,21 @@ export async function runItem(settings: BatchSettings, index: number, prompt: st
     } catch (failure) {
       const described = describeFailure(failure);
       error = `${described.type}: ${described.message}`;
+      // The deployment refuses the batch's overrides every time: another attempt would only wait.
+      if (described.type === ConversationErrorType.PolicyOverrideRefused) return failed(settings, index, attempt, error, startedAt);
     }
   }
-  return { index, conversationId: itemConversationId(settings.batchId, index, settings.maxAttempts), status: 'failed', reply: null, error, attempts: settings.maxAttempts, durationMs: Date.now() - startedAt };
+  return failed(settings, index, settings.maxAttempts, error, startedAt);
+}
+
+function failed(settings: BatchSettings, index: number, attempts: number, error: string, startedAt: number): ItemResult {
+  return { index, conversationId: itemConversationId(settings.batchId, index, attempts), status: 'failed', reply: null, error, attempts, durationMs: Date.now() - startedAt };
 }
 
 /** Why a conversation that ended normally still did not answer its prompt, if it did not. */
 function problemOf(result: ConversationResult): string | undefined {
   const { info } = result;
-  if (info.refused > 0) return `refused by the agent server: ${info.lastRefused?.reason ?? ''}`;
+  if (info.refused > 0) return `refused by ${info.lastRefused?.by === 'deployment' ? 'the deployment' : 'the agent server'}: ${info.lastRefused?.reason ?? ''}`;
   if (result.undelivered > 0) return `the prompt was not delivered (conversation ${info.status})`;
   const status = info.lastTurn?.executionStatus;
   if (status !== 'finished') return `the agent's turn ended ${status ?? 'without a status'}${info.lastError ? ` (${info.lastError.message})` : ''}`;

@@ -4,6 +4,7 @@
 // input payload, and each run of the workflow only needs the pages it is working on.
 import { defineQuery } from '@temporalio/workflow';
 import type { SharedRuntimeBinding } from '../shared-runtime/messages.js';
+import type { PolicyOverrides } from '../policy.js';
 import type { ConversationPolicy } from '../state.js';
 
 export const BATCH_PAGE_SIZE = 256;
@@ -21,7 +22,10 @@ export interface BatchSettings {
   readonly maxAttempts: number;
   /** Items started per run before the workflow continues as new, so its history stays bounded. */
   readonly continueAsNewEvery: number;
+  /** What batches started before the deployment policy carried (the CLI's whole policy); no longer passed to items. */
   readonly policy?: Partial<ConversationPolicy>;
+  /** Overrides of the deployment's policy for every item's conversation; the workers refuse any they do not allow. */
+  readonly policyOverrides?: PolicyOverrides;
   /**
    * How an item runs: 'conversation', a conversation workflow of its own (any runtime; each
    * item visible in the UI); 'turn', one activity running the agent's turn on the batch's
