@@ -8,6 +8,8 @@
 // sees the prompt already there, and follows the same turn instead of posting it again.
 // For that to hold the agent conversation must outlive the activity, so it is deleted
 // later, in groups, once the batch has the item's result (`deleteBatchTurns`).
+import { ApplicationFailure } from '@temporalio/common';
+import { ConversationErrorType } from '../failure-types.js';
 import type { SharedRuntimeRef } from '../workflows/shared-runtime/messages.js';
 import { agentActivities, agentConversationIdFor } from './agent.js';
 import type { TurnOutcome } from './agent.js';
@@ -25,6 +27,16 @@ export function batchTurnActivities(deps: ActivityDeps) {
   const agent = agentActivities(deps);
   return {
     async runBatchTurn(input: BatchTurnInput): Promise<TurnOutcome> {
+      // A turn has no conversation whose validator holds the deployment's message limit: it is held here.
+      const limit = deps.policy.defaults.maxMessageBytes;
+      const size = Buffer.byteLength(input.prompt, 'utf8');
+      if (size > limit) {
+        throw ApplicationFailure.create({
+          type: ConversationErrorType.InvalidInput,
+          nonRetryable: true,
+          message: `refused by the deployment: the prompt is ${size} bytes, over its limit of ${limit} (MESSAGE_MAX_BYTES)`,
+        });
+      }
       const { agentConversationId } = await agent.createAgentConversation({ ...input.runtime, conversationId: input.itemId });
       const target = { ...input.runtime, agentConversationId };
       // A fresh item conversation holds no user message before its prompt; one found there is this prompt, from an earlier attempt.

@@ -79,6 +79,20 @@ describe('a batch', () => {
     assert.equal(await agentConversationsOn(stack.runtimeApi, pool), 0);
   });
 
+  test('a turn whose prompt is over the deployment\'s message limit is recorded refused at its first attempt; the others run', async (t) => {
+    const stack = await startConversationStack({ policy: { maxMessageBytes: 64 } });
+    t.after(() => stack.close());
+    const batches = new BatchClient({ client: stack.temporal.client, taskQueue: stack.temporal.taskQueue, store: new BatchStore(path.join(stack.dataDir, 'batches')) });
+    const { batchId } = await batches.run({ input: jsonl(['echo small', `echo ${'x'.repeat(100)}`]), batchId: uniqueId('limit'), shared: uniqueId('pool'), maxAttempts: 3 });
+    const final = await batches.result(batchId);
+    const results = [];
+    for await (const line of batches.results(batchId)) results.push(line as { status: string; error?: string; attempts: number; reply: string | null });
+    assert.deepEqual({ succeeded: final.succeeded, failed: final.failed, retried: final.retried }, { succeeded: 1, failed: 1, retried: 0 });
+    assert.equal(results[0]?.reply, 'small\n');
+    assert.equal(results[1]?.attempts, 1);
+    assert.match(results[1]?.error ?? '', /refused by the deployment: the prompt is 105 bytes, over its limit of 64 \(MESSAGE_MAX_BYTES\)/);
+  });
+
   test('bad input is refused at the edge, naming the line', async (t) => {
     const stack = await startConversationStack({ noWorker: true });
     t.after(() => stack.close());

@@ -8,7 +8,7 @@
 // more of them than the batch has in flight and unwritten.
 import { getExternalWorkflowHandle, log, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ConversationActivities } from '../../activities/index.js';
-import { NON_RETRYABLE_ERROR_TYPES, RUNTIME_ERROR_TYPES, RUNTIME_TROUBLE_TYPES } from '../../failure-types.js';
+import { ConversationErrorType, NON_RETRYABLE_ERROR_TYPES, RUNTIME_ERROR_TYPES, RUNTIME_TROUBLE_TYPES } from '../../failure-types.js';
 import { detachSignal, poolMembers, sharedRuntimeWorkflowId } from '../shared-runtime/messages.js';
 import type { SharedRuntimeBinding, SharedRuntimeRef } from '../shared-runtime/messages.js';
 import { REPLY_MAX_BYTES } from '../state.js';
@@ -74,8 +74,10 @@ export class TurnItems {
     const member = this.#leastBusy();
     this.#inFlight.set(member, (this.#inFlight.get(member) ?? 0) + 1);
     let error = 'not run';
+    let attempts = 0;
     try {
       for (let attempt = 1; attempt <= this.#settings.maxAttempts; attempt++) {
+        attempts = attempt;
         if (attempt > 1) {
           onRetry();
           await sleep(RETRY_BACKOFF_MS * (attempt - 1));
@@ -93,12 +95,17 @@ export class TurnItems {
           // Worded as a conversation item's failure is, so results read the same in either mode.
           error = described.type === RUNTIME_ERROR_TYPES.BadRequestError ? `refused by the agent server: ${described.message}` : `${described.type}: ${described.message}`;
           if (RUNTIME_TROUBLE_TYPES.includes(described.type)) await this.#replace(member, runtime.runtimeId);
+          // The deployment refuses the prompt itself (over its message limit): another attempt would be refused the same.
+          if (described.type === ConversationErrorType.InvalidInput) {
+            error = described.message;
+            break;
+          }
         } finally {
           // Only once the attempt has settled: an agent conversation still in use is never deleted.
           this.#finished.push({ member, runtimeId: runtime.runtimeId, itemId });
         }
       }
-      return { index, conversationId: itemConversationId(this.#settings.batchId, index, this.#settings.maxAttempts), status: 'failed', reply: null, error, attempts: this.#settings.maxAttempts, durationMs: Date.now() - startedAt };
+      return { index, conversationId: itemConversationId(this.#settings.batchId, index, attempts), status: 'failed', reply: null, error, attempts, durationMs: Date.now() - startedAt };
     } finally {
       this.#inFlight.set(member, (this.#inFlight.get(member) ?? 1) - 1);
     }
