@@ -13,7 +13,7 @@ import type { WorkflowActivities } from './activities.js';
 import { workflowMetrics } from './metrics.js';
 import { bringUp } from './provisioning.js';
 import { describeFailure, publish } from './status.js';
-import { REPLY_MAX_BYTES, agentRef, recordOutcome } from './state.js';
+import { REPLY_MAX_BYTES, agentRef, recordOutcome, recordRefusal } from './state.js';
 import type { ConversationState, QueuedMessage } from './state.js';
 import { withinTrace } from './tracing.js';
 
@@ -77,10 +77,7 @@ async function deliver(state: ConversationState, acts: WorkflowActivities, messa
     // reported on the conversation, never dropped silently, and the rest can go on.
     state.queue.shift();
     state.turn = undefined;
-    state.refused = (state.refused ?? 0) + 1;
-    state.lastRefused = { messageId: message.messageId, reason: failure.message, at: Date.now() };
-    state.notice = `message ${message.messageId} was refused by the agent server: ${failure.message}`;
-    recordOutcome(state, { messageId: message.messageId, result: 'refused', reason: failure.message });
+    recordRefusal(state, message.messageId, failure.message);
     log.warn('agent server refused a message', { messageId: message.messageId, error: failure.message });
     publish(state);
     return 'refused';

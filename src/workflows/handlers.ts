@@ -6,7 +6,7 @@ import { admissionUpdate, closeSignal, infoQuery, pauseSignal, resumeSignal, sen
 import type { MessageAck, MessageOutcome, SendMessageInput } from './messages.js';
 import { installSlotHandlers, limitFailure } from './admission/slot.js';
 import { workflowMetrics } from './metrics.js';
-import { DEDUPE_WINDOW, toAdmissionView, toInfo } from './state.js';
+import { DEDUPE_WINDOW, recordRefusal, toAdmissionView, toInfo } from './state.js';
 import { currentTrace } from './tracing.js';
 import { refusedStart } from './start-settings.js';
 import type { ConversationState } from './state.js';
@@ -33,8 +33,12 @@ export function installHandlers(state: ConversationState): void {
       try {
         checkIncoming(state, input);
       } catch (error) {
-        // A signal cannot be refused; the client validates first, so this is a bypass.
-        log.warn('dropped an invalid or late message signal', { error: String(error) });
+        // A signal cannot be refused to its sender. The client checks what it can, but only the
+        // conversation knows the deployment's message limit: a message over it is refused here,
+        // visibly (outcomes, lastRefused), never dropped in silence. Anything else is a bypass.
+        const messageId = (input as { messageId?: unknown } | undefined)?.messageId;
+        if (error instanceof ApplicationFailure && error.type === ConversationErrorType.InvalidInput && typeof messageId === 'string' && messageId !== '') recordRefusal(state, messageId, error.message, 'deployment');
+        log.warn('refused an invalid or late message signal', { error: String(error) });
         return;
       }
       enqueue(state, input);

@@ -9,7 +9,7 @@ import { ApplicationFailure, patched, proxyLocalActivities } from '@temporalio/w
 import type { ConversationActivities } from '../activities/index.js';
 import { ConversationErrorType } from '../failure-types.js';
 import type { PolicyOverrides } from './policy.js';
-import { DEFAULT_POLICY, recordOutcome } from './state.js';
+import { DEFAULT_POLICY, recordRefusal } from './state.js';
 import type { ConversationPolicy, ConversationState } from './state.js';
 import { MESSAGE_MAX_BYTES_CEILING, jsonTextBytes } from './validation.js';
 
@@ -66,9 +66,6 @@ function refuseOversized(state: ConversationState): void {
   for (const message of state.queue.filter((queued) => jsonTextBytes(queued.text) > limit)) {
     const reason = `the message text is ${jsonTextBytes(message.text)} bytes as sent; this deployment's limit is ${limit} bytes (MESSAGE_MAX_BYTES)`;
     state.queue.splice(state.queue.indexOf(message), 1);
-    state.refused = (state.refused ?? 0) + 1;
-    state.lastRefused = { messageId: message.messageId, reason, at: Date.now(), by: 'deployment' };
-    state.notice = `message ${message.messageId} was refused: ${reason}`;
-    recordOutcome(state, { messageId: message.messageId, result: 'refused', reason });
+    recordRefusal(state, message.messageId, reason, 'deployment');
   }
 }

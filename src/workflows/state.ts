@@ -142,6 +142,14 @@ export const DEDUPE_WINDOW = 1_000;
 /** Outcomes kept for waiting senders; a sender waits only on its own, recent message. */
 export const OUTCOME_WINDOW = 100;
 
+/** A message refused for good (by the deployment's rules, or by the agent server): counted, shown and kept among the outcomes, never dropped silently. */
+export function recordRefusal(state: ConversationState, messageId: string, reason: string, by?: 'deployment'): void {
+  state.refused = (state.refused ?? 0) + 1;
+  state.lastRefused = { messageId, reason, at: Date.now(), ...(by && { by }) };
+  state.notice = `message ${messageId} was refused${by ? '' : ' by the agent server'}: ${reason}`;
+  recordOutcome(state, { messageId, result: 'refused', reason });
+}
+
 export function recordOutcome(state: ConversationState, outcome: MessageOutcome): void {
   const outcomes = (state.outcomes ??= []);
   outcomes.push(outcome);

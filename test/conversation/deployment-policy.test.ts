@@ -96,6 +96,11 @@ describe('policy belongs to the deployment', () => {
     assert.equal(info.delivered, 0);
     assert.equal(info.lastRefused?.by, 'deployment');
     assert.match(info.lastRefused?.reason ?? '', /this deployment's limit is 1024 bytes \(MESSAGE_MAX_BYTES\)/);
+    // A signal cannot be refused to its sender: the conversation refuses it visibly instead of dropping it.
+    await stack.conversations.send(id, { text: tooBig, messageId: 'big-signal' }, 'signal');
+    const signalled = await waitForInfo(stack.conversations, id, (i) => i.refused === 1);
+    assert.deepEqual({ messageId: signalled.lastRefused?.messageId, by: signalled.lastRefused?.by, delivered: signalled.delivered }, { messageId: 'big-signal', by: 'deployment', delivered: 0 });
+    assert.match(signalled.lastRefused?.reason ?? '', /1024 bytes/);
     for (const done of [id, first]) await stack.conversations.close(done);
   });
 
