@@ -53,9 +53,11 @@ let runtimeInstalled = false;
 export async function runWorker(settings: WorkerSettings) {
   // As installTemporalRuntime does, but core logs only errors too: a local activity's
   // heartbeat() (the waitUntilAlive experiment) makes core warn on every call.
+  // BENCH_WORKER_LOG=WARN (or INFO, DEBUG) shows more, for example why a workflow task failed.
   if (!runtimeInstalled) {
+    const level = (process.env.BENCH_WORKER_LOG ?? 'ERROR') as 'ERROR' | 'WARN' | 'INFO' | 'DEBUG';
     const metrics = settings.observed ? prometheusTelemetry(settings.observed.metricsAddress) : {};
-    Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [], telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } }, ...metrics } });
+    Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [], telemetryOptions: { logging: { filter: { core: level, other: level } }, ...metrics } });
     runtimeInstalled = true;
   }
   const wired = buildActivities({ runtimeApiUrl: settings.runtimeApiUrl, runtimeApiKey: settings.runtimeApiKey, batchDir: settings.batchDir });

@@ -8,6 +8,8 @@
 // sees the prompt already there, and follows the same turn instead of posting it again.
 // For that to hold the agent conversation must outlive the activity, so it is deleted
 // later, in groups, once the batch has the item's result (`deleteBatchTurns`).
+import { setMaxListeners } from 'node:events';
+import { cancellationSignal } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConversationErrorType } from '../failure-types.js';
 import type { SharedRuntimeRef } from '../workflows/shared-runtime/messages.js';
@@ -22,6 +24,9 @@ export interface BatchTurnInput {
   readonly prompt: string;
   readonly replyMaxBytes: number;
 }
+
+/** Agent conversations deleted at once. */
+const DELETE_GROUP = 8;
 
 export function batchTurnActivities(deps: ActivityDeps) {
   const agent = agentActivities(deps);
@@ -47,9 +52,13 @@ export function batchTurnActivities(deps: ActivityDeps) {
     /** Deletes finished items' agent conversations, so nothing piles up in the runtime; returns how many were still there. */
     async deleteBatchTurns(input: { runtime: BatchTurnInput['runtime']; itemIds: string[] }): Promise<{ deleted: number }> {
       let deleted = 0;
+      // Every request of a group listens on the activity's one cancellation signal, and undici lets go of its
+      // listener only when a response closes, a tick after it is read: up to two groups' worth at once.
+      // That is not a leak, so the warning Node gives past 10 listeners is raised out of the way.
+      setMaxListeners(4 * DELETE_GROUP, cancellationSignal());
       // A few at a time: the runtime is busy with the batch's turns.
-      for (let i = 0; i < input.itemIds.length; i += 8) {
-        const group = input.itemIds.slice(i, i + 8);
+      for (let i = 0; i < input.itemIds.length; i += DELETE_GROUP) {
+        const group = input.itemIds.slice(i, i + DELETE_GROUP);
         const gone = await Promise.all(
           group.map((itemId) => agent.deleteAgentConversation({ ...input.runtime, agentConversationId: agentConversationIdFor(itemId), keepTranscript: false })),
         );

@@ -6,6 +6,7 @@
 import type { Client } from '@temporalio/client';
 import { ServiceError, WorkflowExecutionAlreadyStartedError, isGrpcServiceError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
+import { decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { InvalidInputError, validateUserId } from '../workflows/validation.js';
 import type { batchWorkflow } from '../workflows/batch/workflow.js';
 import { BATCH_ID_PATTERN, batchProgressQuery, batchWorkflowId } from '../workflows/batch/messages.js';
@@ -70,6 +71,10 @@ export class BatchClient {
         args: [started],
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // A worker that lost the batch from its cache replays the whole run in one workflow task:
+        // a run of thousands of items takes seconds, over the default 10 s on a loaded machine,
+        // and a task that times out is replayed again, and again. Runs that continue as new keep it.
+        workflowTaskTimeout: BATCH_WORKFLOW_TASK_TIMEOUT,
         staticSummary: `batch ${batchId}: ${started.total} items, ${started.concurrency} at a time`,
       });
     } catch (error) {
@@ -89,10 +94,31 @@ export class BatchClient {
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) throw new InvalidInputError('batchId', `no batch ${batchId} on this Temporal namespace`);
         // A worker busy with a large batch (or being replaced) may not answer a query in time; that passes.
-        if (!queryTimedOut(error)) throw error;
+        // A workflow task that failed or timed out is being tried again: the next attempt may well pass.
+        if (grpcCode(error) === GRPC_FAILED_PRECONDITION) {
+          if (attempt >= QUERY_ATTEMPTS) throw await this.#stuck(batchId, handle, error);
+          await new Promise((resolve) => setTimeout(resolve, STUCK_RETRY_MS));
+          continue;
+        }
+        if (grpcCode(error) !== GRPC_DEADLINE_EXCEEDED) throw error;
         if (attempt >= QUERY_ATTEMPTS) throw new BatchQueryTimeoutError(`no worker answered batch ${batchId}'s progress query in time, ${QUERY_ATTEMPTS} times: are the workers of task queue ${this.options.taskQueue} running (and not overloaded)?`);
       }
     }
+  }
+
+  /** Why the batch's workflow cannot answer: its last workflow task failure or timeout, read from its history (decoded, so an encrypted message reads). */
+  async #stuck(batchId: string, handle: ReturnType<Client['workflow']['getHandle']>, error: unknown): Promise<Error> {
+    let cause = 'its workflow task fails (see the worker\'s log)';
+    try {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const last = events.findLast((event) => event.workflowTaskFailedEventAttributes || event.workflowTaskTimedOutEventAttributes);
+      const decoded = await decodeOptionalFailureToOptionalError(this.options.client.options.loadedDataConverter, last?.workflowTaskFailedEventAttributes?.failure);
+      if (decoded) cause = `its workflow task fails: ${decoded.message}`;
+      else if (last?.workflowTaskTimedOutEventAttributes) cause = 'its workflow task times out (a worker takes longer than the task timeout to run it: an overloaded worker, or a replay of a long history)';
+    } catch {
+      // The history could not be read: the query's own error says enough.
+    }
+    return new BatchWorkflowStuckError(`batch ${batchId} cannot make progress: ${cause}. Nothing is lost: the workflow carries on from its history once a worker can run it (fix the cause and restart the workers of task queue ${this.options.taskQueue}).`, { cause: error });
   }
 
   /** Waits for the batch to end; its final progress. */
@@ -111,17 +137,28 @@ export class BatchClient {
 
 const QUERY_ATTEMPTS = 3;
 
+export const BATCH_WORKFLOW_TASK_TIMEOUT = '60s';
+
+/** Between queries to a batch whose workflow task is being retried. */
+const STUCK_RETRY_MS = 5_000;
+
 export class BatchQueryTimeoutError extends Error {
   override readonly name = 'BatchQueryTimeoutError';
 }
 
-/** The server's answer when no worker took the query within its deadline (gRPC DEADLINE_EXCEEDED). */
-function queryTimedOut(error: unknown): boolean {
+/** A batch whose workflow task keeps failing: a query cannot be answered until a worker can run it. */
+export class BatchWorkflowStuckError extends Error {
+  override readonly name = 'BatchWorkflowStuckError';
+}
+
+/** The gRPC status of a failed call: DEADLINE_EXCEEDED when no worker took a query in time, FAILED_PRECONDITION when the workflow task is failing. */
+function grpcCode(error: unknown): number | undefined {
   const cause = error instanceof ServiceError ? error.cause : error;
-  return isGrpcServiceError(cause) && cause.code === GRPC_DEADLINE_EXCEEDED;
+  return isGrpcServiceError(cause) ? cause.code : undefined;
 }
 
 const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_FAILED_PRECONDITION = 9;
 
 function settingsFrom(batchId: string, total: number, options: BatchRunOptions): BatchSettings {
   const concurrency = whole('concurrency', options.concurrency ?? BATCH_DEFAULTS.concurrency, 1, MAX_BATCH_CONCURRENCY);

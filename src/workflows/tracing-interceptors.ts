@@ -7,7 +7,13 @@
 // false while replaying a run from before. Bundled into every workflow bundle (see
 // WORKFLOW_INTERCEPTOR_MODULES), traced or not: only the worker decides whether spans go
 // anywhere, so histories never depend on that setting.
-import { patched } from '@temporalio/workflow';
+//
+// A batch is not traced item by item (patch `batch-untraced`): a batch of 100,000 would make a
+// million spans, and the interceptors' awaits and context wrappers were most of what an item
+// cost the batch workflow's tasks (each promise they make also costs the SDK a stack capture).
+// A long task makes a full replay of a large run slower still. The second patch is asked at the
+// same first call, and only once the first says traced, so batch runs recorded traced replay traced.
+import { patched, workflowInfo } from '@temporalio/workflow';
 import type { WorkflowInboundCallsInterceptor, WorkflowInterceptors, WorkflowOutboundCallsInterceptor } from '@temporalio/workflow';
 import {
   OpenTelemetryInboundInterceptor,
@@ -16,6 +22,10 @@ import {
 } from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
 
 export const TRACING_PATCH = 'trace-with-opentelemetry';
+export const BATCH_UNTRACED_PATCH = 'batch-untraced';
+
+/** Workflows whose new runs are not traced (see above). */
+const UNTRACED_WORKFLOW_TYPES = new Set(['batchWorkflow']);
 
 /** Methods that only add attributes to logs and metrics: no command, no await; always traced. */
 const ATTRIBUTE_METHODS = new Set(['getLogAttributes', 'getMetricTags']);
@@ -40,7 +50,7 @@ function gated<T extends object>(traced: T, isTraced: () => boolean): T {
 
 export const interceptors = (): WorkflowInterceptors => {
   let traced: boolean | undefined;
-  const isTraced = () => (traced ??= patched(TRACING_PATCH));
+  const isTraced = () => (traced ??= patched(TRACING_PATCH) && !(UNTRACED_WORKFLOW_TYPES.has(workflowInfo().workflowType) && patched(BATCH_UNTRACED_PATCH)));
   return {
     inbound: [gated<WorkflowInboundCallsInterceptor>(new OpenTelemetryInboundInterceptor(), isTraced)],
     outbound: [gated<WorkflowOutboundCallsInterceptor>(new OpenTelemetryOutboundInterceptor(), isTraced)],
