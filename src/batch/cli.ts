@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import type { BatchProgress, ItemMode } from '../workflows/batch/messages.js';
-import { BatchClient } from './client.js';
+import { BatchClient, BatchWorkflowStuckError } from './client.js';
 import { ProgressMeter, progressLine } from './progress.js';
 import type { BatchStore } from './store.js';
 import { parsePolicyFlag } from '../cli/policy-flag.js';
@@ -79,13 +79,24 @@ export async function runBatchCommand(argv: string[], context: BatchCliContext):
   }
 }
 
-/** Redraws the progress line (in place on a terminal, every 10 s otherwise) until the batch ends. */
+/**
+ * Redraws the progress line (in place on a terminal, every 10 s otherwise) until the batch ends.
+ * A batch whose workflow task is failing is said so, and watched on: a worker replaying a long
+ * run catches up by itself, and a fixed and restarted worker carries the batch on.
+ */
 async function watch(batches: BatchClient, batchId: string): Promise<BatchProgress> {
   const meter = new ProgressMeter();
   const tty = process.stderr.isTTY === true;
   let lastPrinted = 0;
   for (;;) {
-    const progress = await batches.progress(batchId);
+    let progress: BatchProgress;
+    try {
+      progress = await batches.progress(batchId);
+    } catch (error) {
+      if (!(error instanceof BatchWorkflowStuckError)) throw error;
+      process.stderr.write(`${tty ? '\r\x1b[2K' : ''}${error.message} Still watching (Ctrl-C stops watching; the batch goes on).\n`);
+      continue;
+    }
     const line = progressLine(progress, meter.sample(progress));
     if (tty) process.stderr.write(`\r\x1b[2K${line}`);
     else if (progress.finishedAt || Date.now() - lastPrinted >= 10_000) {

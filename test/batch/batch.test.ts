@@ -9,11 +9,12 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchClient } from '../../src/batch/client.js';
+import { BatchClient, BatchWorkflowStuckError } from '../../src/batch/client.js';
 import { BatchStore } from '../../src/batch/store.js';
 import { InvalidInputError } from '../../src/client.js';
 import { agentConversationIdFor } from '../../src/activities/index.js';
-import { ITEM_MODES, itemConversationId } from '../../src/workflows/batch/messages.js';
+import { ITEM_MODES, batchWorkflowId, itemConversationId } from '../../src/workflows/batch/messages.js';
+import type { BatchSettings } from '../../src/workflows/batch/messages.js';
 import { sharedSessionId } from '../../src/workflows/shared-runtime/messages.js';
 import { shellVariant, startAgentStack } from '../support/agents.js';
 import { startConversationStack } from '../support/conversations.js';
@@ -91,6 +92,23 @@ describe('a batch', () => {
     assert.equal(results[0]?.reply, 'small\n');
     assert.equal(results[1]?.attempts, 1);
     assert.match(results[1]?.error ?? '', /refused by the deployment: the prompt is 105 bytes, over its limit of 64 \(MESSAGE_MAX_BYTES\)/);
+  });
+
+  test('a batch whose workflow task keeps failing: its status says so, naming the failure, instead of a bare "failed state"', async (t) => {
+    const stack = await startConversationStack();
+    t.after(() => stack.close());
+    const batches = new BatchClient({ client: stack.temporal.client, taskQueue: stack.temporal.taskQueue, store: new BatchStore(path.join(stack.dataDir, 'batches')) });
+    // Started past the client's checks: turn items without a shared runtime throw in the workflow's first task, at every attempt.
+    const batchId = uniqueId('stuck');
+    const settings: BatchSettings = { batchId, userId: 'u', total: 1, concurrency: 1, maxAttempts: 1, continueAsNewEvery: 10, itemMode: 'turn' };
+    const handle = await stack.temporal.client.workflow.start('batchWorkflow', { workflowId: batchWorkflowId(batchId), taskQueue: stack.temporal.taskQueue, args: [settings] });
+    t.after(() => handle.terminate().catch(() => undefined));
+    await assert.rejects(batches.progress(batchId), (error: Error) => {
+      assert.ok(error instanceof BatchWorkflowStuckError, String(error));
+      assert.match(error.message, new RegExp(`batch ${batchId} cannot make progress: its workflow task fails: turn items need a shared runtime`));
+      assert.match(error.message, new RegExp(`task queue ${stack.temporal.taskQueue}`));
+      return true;
+    });
   });
 
   test('bad input is refused at the edge, naming the line', async (t) => {

@@ -8,7 +8,7 @@ import { ConversationClient, ConversationClosedError } from '../../src/client.js
 import { startConversationStack } from '../support/conversations.js';
 import type { ConversationStack } from '../support/conversations.js';
 import { uniqueId } from '../support/temporal.js';
-import { runCli } from '../support/cli-process.js';
+import { runCli, stackCliEnv } from '../support/cli-process.js';
 import { freePort } from '../../src/temporal/dev-server.js';
 
 describe('the CLI: help, transcript, send --wait, after close', () => {
@@ -20,14 +20,7 @@ describe('the CLI: help, transcript, send --wait, after close', () => {
     await stack?.close();
   });
 
-  const cli = (...args: string[]) =>
-    runCli(args, {
-      ...process.env,
-      TEMPORAL_TASK_QUEUE: stack.temporal.taskQueue,
-      RUNTIME_API_URL: stack.server.url,
-      RUNTIME_API_KEY: stack.runtimeApiKey,
-      DATA_DIR: stack.dataDir,
-    });
+  const cli = (...args: string[]) => runCli(args, stackCliEnv(stack));
   const ok = async (...args: string[]) => {
     const run = await cli(...args);
     assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);

@@ -10,7 +10,7 @@ import { BatchClient } from '../../src/batch/client.js';
 import { BatchStore } from '../../src/batch/store.js';
 import { startConversationStack, waitForInfo } from '../support/conversations.js';
 import type { ConversationStack } from '../support/conversations.js';
-import { runCli } from '../support/cli-process.js';
+import { runCli, stackCliEnv } from '../support/cli-process.js';
 import { uniqueId } from '../support/temporal.js';
 
 /** The worker's idle delay: a few seconds, so an idle conversation pauses within the test. */
@@ -106,16 +106,11 @@ describe('policy belongs to the deployment', () => {
 
   test("the CLI: its own environment's policy has no effect; --policy overrides what is allowed, and is refused otherwise", async () => {
     const cli = (...args: string[]) =>
-      runCli(args, {
-        ...process.env,
-        TEMPORAL_TASK_QUEUE: stack.temporal.taskQueue,
-        RUNTIME_API_URL: stack.server.url,
-        RUNTIME_API_KEY: stack.runtimeApiKey,
-        DATA_DIR: stack.dataDir,
+      runCli(
+        args,
         // What used to travel in the input from the CLI's environment.
-        CONVERSATION_IDLE_DELAY: '30m',
-        CONVERSATION_RETENTION: '1d',
-      });
+        stackCliEnv(stack, { CONVERSATION_IDLE_DELAY: '30m', CONVERSATION_RETENTION: '1d' }),
+      );
     const plain = uniqueId('cli-plain');
     const started = await cli('start', plain, '--user', 'pia', '--message', 'echo hi');
     assert.equal(started.code, 0, started.stderr);

@@ -19,3 +19,11 @@ export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv): P
   const [code] = (await once(child, 'exit')) as [number];
   return { code, stdout, stderr };
 }
+
+/** What a stack's CLI user has set: this environment, pointed at the stack's task queue, Runtime API and data folder. */
+export function stackCliEnv(
+  stack: { readonly temporal: { readonly taskQueue: string }; readonly server: { readonly url: string }; readonly runtimeApiKey: string; readonly dataDir: string },
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  return { ...process.env, TEMPORAL_TASK_QUEUE: stack.temporal.taskQueue, RUNTIME_API_URL: stack.server.url, RUNTIME_API_KEY: stack.runtimeApiKey, DATA_DIR: stack.dataDir, ...extra };
+}
