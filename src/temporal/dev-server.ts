@@ -113,6 +113,16 @@ function collectOutput(child: TetheredChild, log?: (line: string) => void): stri
   return lines;
 }
 
+/** Resolves once the server answers for the namespace; the connection is closed either way. */
+async function answers(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+  } finally {
+    await connection.close();
+  }
+}
+
 async function waitUntilServing(address: string, namespace: string, child: TetheredChild, timeoutMs: number, output: string[]): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -122,18 +132,21 @@ async function waitUntilServing(address: string, namespace: string, child: Tethe
     if (ended) {
       throw new DevServerStartError(`temporal server exited during start-up:\n${output.slice(-10).join('\n')}`);
     }
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-      try {
-        await connection.workflowService.describeNamespace({ namespace });
-        return;
-      } finally {
-        await connection.close();
-      }
-    } catch (error) {
-      lastError = error;
-      await sleep(100);
-    }
+    // One probe may take long (the client retries an unavailable server by itself), so the deadline bounds it too.
+    const timer = new AbortController();
+    const answered = await Promise.race([
+      answers(address, namespace).then(
+        () => true,
+        (error: unknown) => {
+          lastError = error;
+          return false;
+        },
+      ),
+      sleep(Math.max(0, deadline - Date.now()), false, { signal: timer.signal }).catch(() => false),
+    ]);
+    timer.abort();
+    if (answered) return;
+    await sleep(100);
   }
   const tail = output.slice(-10).join('\n') || '(it printed nothing)';
   throw new DevServerStartError(
