@@ -3,6 +3,7 @@
 // and written to the batch store before the workflow starts, so the workflow only ever
 // sees a complete, checked batch. Re-running the same input attaches to the same batch:
 // its ID defaults to a digest of the input.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { ServiceError, WorkflowExecutionAlreadyStartedError, isGrpcServiceError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
@@ -95,12 +96,13 @@ export class BatchClient {
         if (error instanceof WorkflowNotFoundError) throw new InvalidInputError('batchId', `no batch ${batchId} on this Temporal namespace`);
         // A worker busy with a large batch (or being replaced) may not answer a query in time; that passes.
         // A workflow task that failed or timed out is being tried again: the next attempt may well pass.
-        if (grpcCode(error) === GRPC_FAILED_PRECONDITION) {
+        const code = grpcCode(error);
+        if (code === GRPC_FAILED_PRECONDITION) {
           if (attempt >= QUERY_ATTEMPTS) throw await this.#stuck(batchId, handle, error);
-          await new Promise((resolve) => setTimeout(resolve, STUCK_RETRY_MS));
+          await sleep(STUCK_RETRY_MS);
           continue;
         }
-        if (grpcCode(error) !== GRPC_DEADLINE_EXCEEDED) throw error;
+        if (code !== GRPC_DEADLINE_EXCEEDED) throw error;
         if (attempt >= QUERY_ATTEMPTS) throw new BatchQueryTimeoutError(`no worker answered batch ${batchId}'s progress query in time, ${QUERY_ATTEMPTS} times: are the workers of task queue ${this.options.taskQueue} running (and not overloaded)?`);
       }
     }
