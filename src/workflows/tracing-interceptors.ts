@@ -13,47 +13,85 @@
 // cost the batch workflow's tasks (each promise they make also costs the SDK a stack capture).
 // A long task makes a full replay of a large run slower still. The second patch is asked at the
 // same first call, and only once the first says traced, so batch runs recorded traced replay traced.
+//
+// Nor is a run traced whose start carried no trace context (patch `trace-runs-started-traced`):
+// a client that does not trace (OTEL_EXPORTER_OTLP_ENDPOINT unset) sends none, and then the
+// deployment exports nothing, so building spans only to drop them was waste. It was not small:
+// the OpenTelemetry SDK is evaluated anew for each workflow (the SDK gives each its own module
+// instances), and with its interceptors a conversation took about twice the workflow-thread
+// memory and a third more workflow-task time (docs/performance.md). So the SDK is loaded on a
+// run's first traced call, never in an untraced run. The decision uses only what history holds
+// (the patch markers and the start's headers), so a replay decides the same way on any worker.
 import { patched, workflowInfo } from '@temporalio/workflow';
-import type { WorkflowInboundCallsInterceptor, WorkflowInterceptors, WorkflowOutboundCallsInterceptor } from '@temporalio/workflow';
-import {
-  OpenTelemetryInboundInterceptor,
-  OpenTelemetryInternalsInterceptor,
-  OpenTelemetryOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
+import type { Headers } from '@temporalio/common';
+import type { WorkflowInboundCallsInterceptor, WorkflowInterceptors, WorkflowInternalsInterceptor, WorkflowOutboundCallsInterceptor } from '@temporalio/workflow';
+
+type OpenTelemetryWorkflowModule = typeof import('@temporalio/interceptors-opentelemetry/lib/workflow/index.js');
 
 export const TRACING_PATCH = 'trace-with-opentelemetry';
 export const BATCH_UNTRACED_PATCH = 'batch-untraced';
+export const TRACE_RUNS_STARTED_TRACED_PATCH = 'trace-runs-started-traced';
+
+/** The header the OpenTelemetry client interceptor puts the caller's span context in (`TRACE_HEADER` of the package). */
+export const TRACE_HEADER = '_tracer-data';
 
 /** Workflows whose new runs are not traced (see above). */
 const UNTRACED_WORKFLOW_TYPES = new Set(['batchWorkflow']);
 
-/** Methods that only add attributes to logs and metrics: no command, no await; always traced. */
-const ATTRIBUTE_METHODS = new Set(['getLogAttributes', 'getMetricTags']);
+/** The methods of the package's three interceptors (a unit test keeps these lists in step with it). */
+export const TRACED_METHODS = {
+  inbound: ['execute', 'handleSignal', 'handleUpdate', 'validateUpdate', 'handleQuery'],
+  outbound: ['scheduleActivity', 'scheduleLocalActivity', 'startNexusOperation', 'startChildWorkflowExecution', 'continueAsNew', 'signalWorkflow', 'getLogAttributes', 'getMetricTags'],
+  internals: ['dispose'],
+} as const;
+
+/** Methods that only add attributes to logs and metrics (no command, no await): they never make the decision, and follow it once made. */
+const ATTRIBUTE_METHODS = new Set<string>(['getLogAttributes', 'getMetricTags']);
 
 type Method = (input: unknown, next: (input: unknown) => unknown) => unknown;
-
-/** Each method of `traced` runs only in a run that `isTraced`; otherwise the call goes straight on. */
-function gated<T extends object>(traced: T, isTraced: () => boolean): T {
-  const gate: Record<string, Method> = {};
-  let proto: object | null = traced;
-  const names = new Set<string>();
-  while (proto && proto !== Object.prototype) {
-    for (const name of Object.getOwnPropertyNames(proto)) if (name !== 'constructor' && typeof (traced as Record<string, unknown>)[name] === 'function') names.add(name);
-    proto = Object.getPrototypeOf(proto) as object | null;
-  }
-  for (const name of names) {
-    const method = (traced as Record<string, Method>)[name] as Method;
-    gate[name] = ATTRIBUTE_METHODS.has(name) ? method.bind(traced) : (input, next) => (isTraced() ? method.call(traced, input, next) : next(input));
-  }
-  return gate as T;
-}
+type Kind = keyof typeof TRACED_METHODS;
 
 export const interceptors = (): WorkflowInterceptors => {
   let traced: boolean | undefined;
-  const isTraced = () => (traced ??= patched(TRACING_PATCH) && !(UNTRACED_WORKFLOW_TYPES.has(workflowInfo().workflowType) && patched(BATCH_UNTRACED_PATCH)));
+  let loaded: Record<Kind, Record<string, Method>> | undefined;
+
+  /** Made at the run's first call (its start: `execute`, with the start's headers). */
+  const decide = (startHeaders: Headers | undefined): boolean =>
+    (traced ??=
+      patched(TRACING_PATCH) &&
+      !(UNTRACED_WORKFLOW_TYPES.has(workflowInfo().workflowType) && patched(BATCH_UNTRACED_PATCH)) &&
+      !(startHeaders !== undefined && !(TRACE_HEADER in startHeaders) && patched(TRACE_RUNS_STARTED_TRACED_PATCH)));
+
+  /** The package's interceptors, created on the first traced call; the SDK with them. */
+  const openTelemetry = () => {
+    if (!loaded) {
+      // A require inside the function, not an import: webpack then evaluates the module only when this runs.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const otel = require('@temporalio/interceptors-opentelemetry/lib/workflow/index.js') as OpenTelemetryWorkflowModule;
+      const created = { inbound: new otel.OpenTelemetryInboundInterceptor(), outbound: new otel.OpenTelemetryOutboundInterceptor(), internals: new otel.OpenTelemetryInternalsInterceptor() };
+      loaded = created as unknown as Record<Kind, Record<string, Method>>;
+    }
+    return loaded;
+  };
+
+  const gated = (kind: Kind) => {
+    const gate: Record<string, Method> = {};
+    for (const name of TRACED_METHODS[kind]) {
+      gate[name] = (input, next) => {
+        let on: boolean;
+        if (kind === 'internals' || ATTRIBUTE_METHODS.has(name)) on = traced === true && loaded !== undefined;
+        else on = decide(name === 'execute' ? (input as { headers?: Headers }).headers : undefined);
+        if (!on) return next(input);
+        const target = openTelemetry()[kind];
+        return (target[name] as Method).call(target, input, next);
+      };
+    }
+    return gate;
+  };
+
   return {
-    inbound: [gated<WorkflowInboundCallsInterceptor>(new OpenTelemetryInboundInterceptor(), isTraced)],
-    outbound: [gated<WorkflowOutboundCallsInterceptor>(new OpenTelemetryOutboundInterceptor(), isTraced)],
-    internals: [new OpenTelemetryInternalsInterceptor()],
+    inbound: [gated('inbound') as WorkflowInboundCallsInterceptor],
+    outbound: [gated('outbound') as WorkflowOutboundCallsInterceptor],
+    internals: [gated('internals') as WorkflowInternalsInterceptor],
   };
 };

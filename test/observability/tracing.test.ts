@@ -12,7 +12,12 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Agent } from 'undici';
 import { z } from 'zod';
+import { Client } from '@temporalio/client';
+import * as openTelemetryWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
+import { TRACE_HEADER as PACKAGE_TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation.js';
+import { ConversationClient } from '../../src/client.js';
 import { startTracing } from '../../src/observability/tracing.js';
+import { TRACED_METHODS, TRACE_HEADER, TRACE_RUNS_STARTED_TRACED_PATCH } from '../../src/workflows/tracing-interceptors.js';
 import type { Tracing } from '../../src/observability/tracing.js';
 import { HttpEndpoint, path } from '../../src/runtime-api/http.js';
 import { startConversationStack, waitForInfo } from '../support/conversations.js';
@@ -79,6 +84,47 @@ describe('tracing one message (real Temporal, real sandbox)', () => {
     // The turn is followed in the same trace.
     assert.ok(spans.some((span) => span.name === 'RunActivity:awaitTurn'), 'the turn is part of the trace');
     await conversations.close(id, 'done');
+    assert.ok(!(await patchesOf(stack, id)).includes(TRACE_RUNS_STARTED_TRACED_PATCH), 'a run started traced never asks whether to trace');
+  });
+
+  test('a conversation started by a client that does not trace runs untraced, even for traced messages', async () => {
+    const id = uniqueId('untraced');
+    const { temporal } = stack;
+    const untracedClient = new Client({ connection: temporal.client.connection, namespace: temporal.client.options.namespace, dataConverter: temporal.client.options.dataConverter });
+    const untraced = new ConversationClient({ client: untracedClient, taskQueue: temporal.taskQueue });
+    await untraced.start({ conversationId: id, userId: 'alice' });
+    await untraced.waitUntilReady(id);
+    exporter.reset();
+    // The traced client's message still arrives and is answered; the workflow only makes no spans of its own.
+    await stack.conversations.send(id, { text: 'echo untraced' });
+    await waitForInfo(stack.conversations, id, (info) => info.delivered === 1 && info.lastTurn !== undefined);
+    const clientSpan = exporter.getFinishedSpans().find((span) => span.name === 'StartWorkflowUpdate:sendMessage');
+    assert.ok(clientSpan, 'the client traced its update');
+    await sleep(1_000); // workflow spans arrive when their activation completes: give any a chance to
+    const workflowSpans = exporter.getFinishedSpans().filter((span) => /^(HandleUpdate|StartActivity|RunWorkflow):/.test(span.name));
+    assert.deepEqual(workflowSpans.map((span) => span.name), [], 'the untraced run made no workflow spans');
+    assert.ok((await patchesOf(stack, id)).includes(TRACE_RUNS_STARTED_TRACED_PATCH), 'the decision is recorded in history');
+    await untraced.close(id, 'done');
+  });
+});
+
+/** The patch IDs a run's history records. */
+async function patchesOf(stack: ConversationStack, workflowId: string): Promise<string[]> {
+  const history = await stack.temporal.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((event) => {
+    const details = event.markerRecordedEventAttributes?.markerName === 'core_patch' ? event.markerRecordedEventAttributes.details : undefined;
+    const id = details?.['patch-data']?.payloads?.[0]?.data;
+    return id ? [JSON.parse(Buffer.from(id).toString('utf8')).id as string] : [];
+  });
+}
+
+describe('the workflow interceptors, loaded only for traced runs', () => {
+  test('gate every method of the package, under its header name', () => {
+    const methods = (type: { prototype: object }) => Object.getOwnPropertyNames(type.prototype).filter((name) => name !== 'constructor');
+    assert.deepEqual([...TRACED_METHODS.inbound], methods(openTelemetryWorkflow.OpenTelemetryInboundInterceptor));
+    assert.deepEqual([...TRACED_METHODS.outbound], methods(openTelemetryWorkflow.OpenTelemetryOutboundInterceptor));
+    assert.deepEqual([...TRACED_METHODS.internals], methods(openTelemetryWorkflow.OpenTelemetryInternalsInterceptor));
+    assert.equal(TRACE_HEADER, PACKAGE_TRACE_HEADER);
   });
 });
 
