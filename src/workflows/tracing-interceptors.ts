@@ -24,9 +24,9 @@
 // (the patch markers and the start's headers), so a replay decides the same way on any worker.
 import { patched, workflowInfo } from '@temporalio/workflow';
 import type { Headers } from '@temporalio/common';
+import type * as OpenTelemetryWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
 import type { WorkflowInboundCallsInterceptor, WorkflowInterceptors, WorkflowInternalsInterceptor, WorkflowOutboundCallsInterceptor } from '@temporalio/workflow';
 
-type OpenTelemetryWorkflowModule = typeof import('@temporalio/interceptors-opentelemetry/lib/workflow/index.js');
 
 export const TRACING_PATCH = 'trace-with-opentelemetry';
 export const BATCH_UNTRACED_PATCH = 'batch-untraced';
@@ -67,7 +67,7 @@ export const interceptors = (): WorkflowInterceptors => {
     if (!loaded) {
       // A require inside the function, not an import: webpack then evaluates the module only when this runs.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const otel = require('@temporalio/interceptors-opentelemetry/lib/workflow/index.js') as OpenTelemetryWorkflowModule;
+      const otel = require('@temporalio/interceptors-opentelemetry/lib/workflow/index.js') as typeof OpenTelemetryWorkflow;
       const created = { inbound: new otel.OpenTelemetryInboundInterceptor(), outbound: new otel.OpenTelemetryOutboundInterceptor(), internals: new otel.OpenTelemetryInternalsInterceptor() };
       loaded = created as unknown as Record<Kind, Record<string, Method>>;
     }
