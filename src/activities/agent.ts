@@ -53,9 +53,9 @@ export interface Delivery {
 }
 
 
-export function agentActivities(deps: ActivityDeps) {
-  /** Runs `call` with the runtime's key; a 401 means the cached key is stale, so look it up once more. */
-  async function withAgent<T>(ref: RuntimeRef, call: (client: AgentServerClient, sessionApiKey: string | undefined) => Promise<T>): Promise<T> {
+/** Runs `call` against a runtime's agent server with its session key; a 401 means the cached key is stale, so it looks the key up once more. */
+export function agentCaller(deps: ActivityDeps) {
+  return async function withAgent<T>(ref: RuntimeRef, call: (client: AgentServerClient, sessionApiKey: string | undefined) => Promise<T>): Promise<T> {
     const signal = cancellationSignal();
     for (let attempt = 0; ; attempt++) {
       const key = await deps.sessionKeys.get(ref.sessionId, ref.runtimeId, signal);
@@ -67,7 +67,46 @@ export function agentActivities(deps: ActivityDeps) {
         deps.sessionKeys.forget(ref.sessionId);
       }
     }
+  };
+}
+
+/** What one delivery has done so far, across its attempts in one activity run. */
+export interface DeliveryAttempt {
+  /** User messages the agent held before this message: recorded (`save`) before posting, so a retry after a lost answer still knows it. */
+  baseline: number;
+  posted: boolean;
+}
+
+/**
+ * One attempt at the delivery the file's head describes: posts the message unless the agent
+ * already holds more than `baseline`, then makes sure a run is going. 'capacity-full': the agent
+ * server has no run capacity now (the message may be posted); the caller waits and tries again,
+ * or leaves it to the deliverMessage activity.
+ */
+export async function attemptDelivery(
+  client: AgentServerClient,
+  input: Pick<DeliveryInput, 'agentConversationId' | 'text' | 'continueTurn'>,
+  attempt: DeliveryAttempt,
+  save: (baseline: number) => void,
+): Promise<Delivery | 'capacity-full'> {
+  const id = input.agentConversationId;
+  const signal = cancellationSignal();
+  const present = await client.countEvents(id, USER_MESSAGES, { signal });
+  if (present <= attempt.baseline) {
+    attempt.baseline = present;
+    save(present);
+    const { runStarted } = await client.sendMessage(id, { role: 'user', content: [{ type: 'text', text: input.text }], run: true }, { signal });
+    attempt.posted = true;
+    if (runStarted) return delivered(client, id, present + 1, false);
+    // 429: saved, but no run capacity: ask for the run on its own.
+    return (await runUnlessAnswered(client, id)) === 'capacity-full' ? 'capacity-full' : delivered(client, id, present + 1, false);
   }
+  const run = input.continueTurn && !attempt.posted ? await runUnlessRunning(client, id) : await runUnlessAnswered(client, id);
+  return run === 'capacity-full' ? 'capacity-full' : delivered(client, id, present, !attempt.posted);
+}
+
+export function agentActivities(deps: ActivityDeps) {
+  const withAgent = agentCaller(deps);
 
   return {
     /**
@@ -88,25 +127,12 @@ export function agentActivities(deps: ActivityDeps) {
 
     /** Posts the message unless the agent already holds it, and makes sure the agent runs on it. */
     async deliverMessage(input: DeliveryInput): Promise<Delivery> {
-      const id = input.agentConversationId;
-      const signal = cancellationSignal();
       // A retry trusts the count its first attempt posted on top of over the workflow's.
-      let baseline = lastProgress<{ baseline?: number }>()?.baseline ?? input.userMessagesBefore;
-      let posted = false;
+      const attempt: DeliveryAttempt = { baseline: lastProgress<{ baseline?: number }>()?.baseline ?? input.userMessagesBefore, posted: false };
       return withAgent(input, async (client) => {
         for (let wait: number = CAPACITY_RETRY_MS.first; ; wait = Math.min(wait * 2, CAPACITY_RETRY_MS.max)) {
-          const present = await client.countEvents(id, USER_MESSAGES, { signal });
-          if (present <= baseline) {
-            // Recorded before posting, so a retry after a lost answer still knows what "before" was.
-            baseline = present;
-            progress({ baseline });
-            const { runStarted } = await client.sendMessage(id, { role: 'user', content: [{ type: 'text', text: input.text }], run: true }, { signal });
-            posted = true;
-            if (runStarted) return delivered(client, id, present + 1, false);
-            continue; // 429: saved, but no run capacity; count again, then retry /run
-          }
-          const run = input.continueTurn && !posted ? await runUnlessRunning(client, id) : await runUnlessAnswered(client, id);
-          if (run !== 'capacity-full') return delivered(client, id, present, !posted);
+          const outcome = await attemptDelivery(client, input, attempt, (baseline) => progress({ baseline }));
+          if (outcome !== 'capacity-full') return outcome;
           log.info('agent server has no run capacity; retrying /run', { messageId: input.messageId, waitMs: wait });
           await sleep(wait);
         }

@@ -7,7 +7,14 @@
 // so the same runtime never receives it twice (whatever retries and crashes happen), and
 // a replacement runtime, which starts empty, receives it once more. That second delivery
 // is recorded (`redelivered`, a notice), so the user can see that the agent saw it again.
-import { ApplicationFailure, CancellationScope, condition, isCancellation, log } from '@temporalio/workflow';
+//
+// A message that finds the runtime paused (or gone) goes along with its provisioning (patch
+// `deliver-with-provisioning`): the provisioning activity delivers it once the agent
+// conversation is there, which saves the resume a workflow task and an activity. A message
+// whose turn was cut short keeps the path of its own, and so does any delivery the
+// provisioning could not make: deliverMessage then takes over.
+import { ApplicationFailure, CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
+import type { Delivery } from '../activities/agent.js';
 import { ConversationErrorType, RUNTIME_ERROR_TYPES } from '../failure-types.js';
 import type { WorkflowActivities } from './activities.js';
 import { workflowMetrics } from './metrics.js';
@@ -21,15 +28,23 @@ export interface Recoveries {
   count: number;
 }
 
+export const DELIVER_WITH_PROVISIONING = 'deliver-with-provisioning';
+
 export async function deliverNext(state: ConversationState, acts: WorkflowActivities, recoveries: Recoveries): Promise<void> {
   const message = state.queue[0];
   if (!message) return;
-  if (state.runtime.state !== 'running') await bringUp(state, acts, state.runtime.state === 'paused' ? 'resume' : 'recover');
+  let provisioned: Delivery | undefined;
+  if (state.runtime.state !== 'running') {
+    const reason = state.runtime.state === 'paused' ? 'resume' : 'recover';
+    const fresh = state.turn?.messageId !== message.messageId;
+    const carried = fresh && patched(DELIVER_WITH_PROVISIONING) ? message : undefined;
+    provisioned = await withinTrace(carried?.trace, () => bringUp(state, acts, reason, undefined, carried));
+  }
   // Still not running: it was asked to close while it waited for a slot.
   if (state.runtime.state !== 'running') return;
   const turn = state.turn?.messageId === message.messageId ? state.turn : undefined;
   if (turn?.generation !== (state.runtime.generation ?? 0)) {
-    const outcome = await deliver(state, acts, message, turn);
+    const outcome = provisioned ? recordDelivery(state, message, turn, provisioned) : await deliver(state, acts, message, turn);
     if (outcome === 'refused') return;
     if (outcome === 'runtime-trouble') return recover(state, acts, recoveries);
   }
@@ -44,7 +59,6 @@ export async function deliverNext(state: ConversationState, acts: WorkflowActivi
 type DeliveryOutcome = 'delivered' | 'refused' | 'runtime-trouble';
 
 async function deliver(state: ConversationState, acts: WorkflowActivities, message: QueuedMessage, earlier: ConversationState['turn']): Promise<DeliveryOutcome> {
-  const runtimeId = state.runtime.id ?? '';
   try {
     const delivery = await withinTrace(message.trace, () =>
       acts.deliverMessage({
@@ -55,19 +69,7 @@ async function deliver(state: ConversationState, acts: WorkflowActivities, messa
         continueTurn: earlier !== undefined,
       }),
     );
-    state.agentUserMessages = delivery.userMessages;
-    if (!earlier) {
-      state.delivered++;
-      workflowMetrics.messageDelivered(message.receivedAt);
-    } else if (!delivery.alreadyPresent) {
-      state.redelivered = (state.redelivered ?? 0) + 1;
-      state.notice = `message ${message.messageId} was delivered again to runtime ${runtimeId}: its turn was cut short when runtime ${earlier.runtimeId} was lost`;
-    }
-    state.turn = { messageId: message.messageId, runtimeId, generation: state.runtime.generation ?? 0, since: delivery.since, userMessages: delivery.userMessages };
-    state.executionStatus = 'running';
-    state.lastActivityAt = Date.now();
-    publish(state);
-    return 'delivered';
+    return recordDelivery(state, message, earlier, delivery);
   } catch (error) {
     if (isCancellation(error)) throw error;
     const failure = describeFailure(error);
@@ -82,6 +84,24 @@ async function deliver(state: ConversationState, acts: WorkflowActivities, messa
     publish(state);
     return 'refused';
   }
+}
+
+/** The message is with the agent and its run started: its turn begins. */
+function recordDelivery(state: ConversationState, message: QueuedMessage, earlier: ConversationState['turn'], delivery: Delivery): 'delivered' {
+  const runtimeId = state.runtime.id ?? '';
+  state.agentUserMessages = delivery.userMessages;
+  if (!earlier) {
+    state.delivered++;
+    workflowMetrics.messageDelivered(message.receivedAt);
+  } else if (!delivery.alreadyPresent) {
+    state.redelivered = (state.redelivered ?? 0) + 1;
+    state.notice = `message ${message.messageId} was delivered again to runtime ${runtimeId}: its turn was cut short when runtime ${earlier.runtimeId} was lost`;
+  }
+  state.turn = { messageId: message.messageId, runtimeId, generation: state.runtime.generation ?? 0, since: delivery.since, userMessages: delivery.userMessages };
+  state.executionStatus = 'running';
+  state.lastActivityAt = Date.now();
+  publish(state);
+  return 'delivered';
 }
 
 /**

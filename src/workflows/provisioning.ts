@@ -11,28 +11,34 @@ import { fewerTasksToProvision } from './fewer-tasks.js';
 import { workflowMetrics } from './metrics.js';
 import { leaveShared, provisionShared } from './shared-runtime/binding.js';
 import { describeFailure, publish } from './status.js';
-import type { ConversationState } from './state.js';
+import type { ConversationState, QueuedMessage } from './state.js';
 import type { EnsuredRuntime } from '../activities/runtime-steps.js';
+import type { Delivery } from '../activities/agent.js';
 
 export type BringUpReason = 'start' | 'resume' | 'recover';
 
 /**
  * Returns once the runtime runs, or without provisioning when the conversation was asked
  * to close while it waited for a slot of its user's. `limited`: whether the user has an
- * admission limit, when the run's start settings already said.
+ * admission limit, when the run's start settings already said. `message`: a queued message
+ * the provisioning activity may deliver too; the result is its delivery when it did.
  */
-export async function bringUp(state: ConversationState, acts: WorkflowActivities, reason: BringUpReason, limited?: boolean): Promise<void> {
+export async function bringUp(state: ConversationState, acts: WorkflowActivities, reason: BringUpReason, limited?: boolean, message?: QueuedMessage): Promise<Delivery | undefined> {
   // Only the first provisioning of a run may be rejected; a resume carries an acknowledged message, which must not be dropped.
   const purpose = reason === 'start' ? 'start' : 'resume';
-  if (!(await acquireSlot(state, purpose, limited))) return;
+  if (!(await acquireSlot(state, purpose, limited))) return undefined;
   const previousRuntime = state.runtime.id;
   // After the slot: waiting for admission is not provisioning time.
   const startedAt = Date.now();
   if (reason === 'start') state.status = 'STARTING';
   state.runtime.state = 'starting';
   publish(state);
+  let delivery: Delivery | undefined;
   try {
-    const runtime = state.shared ? await provisionShared(state, acts, reason === 'recover') : await provision(state, acts);
+    const runtime: Pick<EnsuredRuntime, 'runtimeId' | 'action'> & { readonly delivery?: Delivery } = state.shared
+      ? await provisionShared(state, acts, reason === 'recover')
+      : await provision(state, acts, message);
+    delivery = runtime.delivery;
     workflowMetrics.provisioned(runtime.action, reason, Date.now() - startedAt);
     // Also on resume: a paused runtime can be reaped behind our back, and then a new one serves.
     if (previousRuntime && previousRuntime !== runtime.runtimeId) {
@@ -64,14 +70,20 @@ export async function bringUp(state: ConversationState, acts: WorkflowActivities
   state.status = 'RUNNING';
   state.lastActivityAt = Date.now();
   publish(state);
+  return delivery;
 }
 
-/** Ensures a runtime, waits until it is alive and creates the agent conversation in it. */
-async function provision(state: ConversationState, acts: WorkflowActivities): Promise<EnsuredRuntime> {
+/** Ensures a runtime, waits until it is alive and creates the agent conversation in it (and may deliver `message`). */
+async function provision(state: ConversationState, acts: WorkflowActivities, message?: QueuedMessage): Promise<EnsuredRuntime & { readonly delivery?: Delivery }> {
   if (!fewerTasksToProvision()) return provisionStepByStep(state, acts);
   // Cancellable: the activity itself lets a POST /start in flight finish before it reports
   // the cancellation, and the workflow waits for that report (see activities/provisioning.ts).
-  const runtime = await acts.provisionRuntime({ sessionId: state.conversationId, timeoutMs: state.policy.initTimeoutMs, goneRetries: GONE_RETRIES });
+  const runtime = await acts.provisionRuntime({
+    sessionId: state.conversationId,
+    timeoutMs: state.policy.initTimeoutMs,
+    goneRetries: GONE_RETRIES,
+    ...(message && { message: { messageId: message.messageId, text: message.text, userMessagesBefore: state.agentUserMessages ?? 0 } }),
+  });
   state.runtime.id = runtime.runtimeId;
   state.runtime.url = runtime.url;
   state.agentConversationId = runtime.agentConversationId;
