@@ -1,7 +1,8 @@
 // Benchmark of the conversation manager, end to end on one machine: private in-memory
 // Temporal dev servers, the local Runtime API (inproc sandboxes, in this process) and
 // workers with the real activities. It measures, in one run:
-//   1. start → ready through the workflow vs the same activities called directly;
+//   1. start → ready through the workflow vs the same activities called directly, and vs the
+//      floor: a workflow that only runs the provisioning activity (floor-workflow.ts);
 //   2. signal → delivered with many live conversations;
 //   3. the worker's resident memory with many idle conversations;
 //   4. a message to a paused conversation → delivered, over the runtime's own resume.
@@ -20,11 +21,11 @@ import type { RunningDevServer } from '../src/temporal/dev-server.js';
 import { EMBEDDED_DYNAMIC_CONFIG } from '../src/temporal/server.js';
 import { measureIdleMemory } from './support/idle-memory.js';
 import { printMemory, printSignals, printStartToReady } from './support/report.js';
-import { buildBundle, startRuntimeApi, startTemporal, withLanes } from './support/setup.js';
+import { buildBundle, buildFloorBundle, startRuntimeApi, startTemporal, withLanes } from './support/setup.js';
 import type { RuntimeApi } from './support/setup.js';
 import { measureSignals, provision } from './support/signal-latency.js';
 import type { Round, SignalSample } from './support/signal-latency.js';
-import { directVariant, interleave, updateWithStartVariant, workflowVariant } from './support/start-ready.js';
+import { directVariant, floorVariant, interleave, updateWithStartVariant, workflowVariant } from './support/start-ready.js';
 import type { ReadyVariant } from './support/start-ready.js';
 import { RecordedMessages } from './support/recorded.js';
 import { compareResumes, printResumeComparison } from './support/resume-compare.js';
@@ -53,7 +54,7 @@ const HERE = 'in-process' as const;
 const CHILD = 'child process' as const;
 
 type Servers = Record<'plain' | 'fast' | 'tuned', RunningDevServer>;
-type Bundles = Record<'plain' | 'before' | 'localDeliver', string>;
+type Bundles = Record<'plain' | 'before' | 'localDeliver' | 'floor', string>;
 
 async function startToReady(runtime: RuntimeApi, servers: Servers, bundles: Bundles): Promise<void> {
   const { plain, fast, tuned } = servers;
@@ -64,6 +65,7 @@ async function startToReady(runtime: RuntimeApi, servers: Servers, bundles: Bund
     fastBefore: { temporal: fast, bundlePath: bundles.before, where: HERE },
     fast: { temporal: fast, bundlePath: bundles.plain, where: HERE },
     tuned: { temporal: tuned, bundlePath: bundles.plain, where: HERE },
+    floor: { temporal: fast, bundlePath: bundles.floor, where: CHILD },
   };
   await withLanes(runtime, specs, async (l) => {
     const rows: Array<[string, string, ReadyVariant]> = [
@@ -77,6 +79,7 @@ async function startToReady(runtime: RuntimeApi, servers: Servers, bundles: Bund
       ['eagerAct', '+ eager activity dispatch (server flag)', workflowVariant('eagerAct', l.tuned!.conversations)],
       ['eagerStart', '  + eager workflow start', workflowVariant('eagerStart', l.tuned!.eagerConversations!)],
       ['updStart', '  + update-with-start (no eager start)', updateWithStartVariant('updStart', l.tuned!.conversations, l.tuned!.worker.taskQueue)],
+      ['floor', 'floor: a workflow that only runs provisionRuntime (npm start server, child process)', floorVariant('floor', l.floor!.conversations, l.floor!.worker.taskQueue, runtime.wired.activities)],
     ];
     printStartToReady(rows, await interleave(rows.map(([, , variant]) => variant), ITERATIONS), ITERATIONS);
   });
@@ -137,10 +140,11 @@ async function main(): Promise<void> {
   try {
     const scratch = await mkdtemp(path.join(tmpdir(), 'bench-conversations-'));
     cleanups.push(() => rm(scratch, { recursive: true, force: true }));
-    const [plain, before, localDeliver] = await Promise.all([
+    const [plain, before, localDeliver, floor] = await Promise.all([
       buildBundle(scratch),
       buildBundle(scratch, { beforeFewerTasks: true }),
       buildBundle(scratch, { localActivities: ['deliverMessage'] }),
+      buildFloorBundle(scratch),
     ]);
     const servers = {} as Servers;
     for (const [name, flags] of [['plain', undefined], ['fast', FAST_QUEUE], ['tuned', TUNED]] as const) {
@@ -149,7 +153,7 @@ async function main(): Promise<void> {
     }
     const runtime = await startRuntimeApi({ startDelayMs: 150 });
     cleanups.push(() => runtime.close());
-    const bundles = { plain, before, localDeliver };
+    const bundles = { plain, before, localDeliver, floor };
 
     if (PARTS.has('1')) await startToReady(runtime, servers, bundles);
     if (PARTS.has('2')) await signalToDelivered(runtime, servers, bundles);

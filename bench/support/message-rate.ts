@@ -3,16 +3,12 @@
 // a burst sends one message to every live workflow, as fast as SEND_CONCURRENCY signals
 // in flight allow; a paced run sends one message every `gapMs`.
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { FAILURE_CONVERTER_PATH } from '../../src/codec/data-converter.js';
 import type { ConversationClient } from '../../src/client.js';
 import { pingSignal } from './ceiling-workflow.js';
 import { wallNow } from './history.js';
 import type { RecordedMessages, Sent } from './recorded.js';
+import { buildBenchWorkflowBundle } from './setup.js';
 import type { Lane } from './setup.js';
 import { mapLimit } from './stats.js';
 
@@ -86,11 +82,4 @@ export async function ceilingTarget(lane: Lane, count: number, prefix: string): 
   };
 }
 
-export async function buildCeilingBundle(dir: string): Promise<string> {
-  const quiet = { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => console.error(m) };
-  const workflowsPath = fileURLToPath(new URL('./ceiling-workflow.ts', import.meta.url));
-  const bundle = await bundleWorkflowCode({ workflowsPath, failureConverterPath: FAILURE_CONVERTER_PATH, logger: quiet });
-  const bundlePath = path.join(dir, 'workflow-bundle-ceiling.js');
-  await writeFile(bundlePath, bundle.code);
-  return bundlePath;
-}
+export const buildCeilingBundle = (dir: string): Promise<string> => buildBenchWorkflowBundle(dir, 'ceiling-workflow.ts');

@@ -106,6 +106,18 @@ export async function buildBundle(dir: string, options: BundleOptions = {}): Pro
   return bundlePath;
 }
 
+/** Bundles one of the benchmark's own workflow files (bench/support/${file}), with the project's failure converter. */
+export async function buildBenchWorkflowBundle(dir: string, file: string): Promise<string> {
+  const quiet = { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => console.error(m) };
+  const bundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL(`./${file}`, import.meta.url)), failureConverterPath: FAILURE_CONVERTER_PATH, logger: quiet });
+  const bundlePath = path.join(dir, `workflow-bundle-${path.basename(file, '.ts')}.js`);
+  await writeFile(bundlePath, bundle.code);
+  return bundlePath;
+}
+
+/** The floor for start → ready (floor-workflow.ts). */
+export const buildFloorBundle = (dir: string): Promise<string> => buildBenchWorkflowBundle(dir, 'floor-workflow.ts');
+
 /** The bits of webpack's compiler the swap plugin touches (webpack is not a direct dependency). */
 interface Compiler {
   hooks: {

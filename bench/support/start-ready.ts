@@ -108,6 +108,35 @@ function timedWorkflow(label: string, conversations: ConversationClient, startUn
   };
 }
 
+/**
+ * The floor (floor-workflow.ts): a workflow that only runs provisionRuntime, started and
+ * awaited by the client; the runtime is stopped afterwards, as the direct calls do.
+ */
+export function floorVariant(label: string, conversations: ConversationClient, taskQueue: string, activities: ConversationActivities, initTimeoutMs = 180_000): ReadyVariant {
+  return {
+    label,
+    run: async (sessionId) => {
+      const began = wallNow();
+      const runtimeId = await conversations.temporal.workflow.execute('floorWorkflow', { workflowId: sessionId, taskQueue, args: [{ sessionId, timeoutMs: initTimeoutMs }] });
+      const totalMs = wallNow() - began;
+      const history = await conversations.temporal.workflow.getHandle(sessionId).fetchHistory();
+      await new MockActivityEnvironment().run(activities.stopRuntime, { sessionId, runtimeId: runtimeId as string });
+      const t = timeline(history.events ?? []);
+      return {
+        totalMs,
+        phases: {
+          'client start → workflow started': t.startedAt - began,
+          'workflow tasks (count)': t.workflowTasks.length,
+          'workflow tasks queued (sum)': sum(t.workflowTasks.map((w) => w.queuedMs)),
+          'workflow tasks run (sum)': sum(t.workflowTasks.map((w) => w.runMs)),
+          'activity tasks queued (sum)': sum(t.activities.map((a) => a.queuedMs)),
+          'provisionRuntime run': sum(t.activities.map((a) => a.runMs)),
+        },
+      };
+    },
+  };
+}
+
 /** The same three activity functions, called one after the other; the runtime is stopped afterwards. */
 export function directVariant(label: string, activities: ConversationActivities, initTimeoutMs = 180_000): ReadyVariant {
   const inActivity = <A, R>(fn: (input: A) => Promise<R>, input: A): Promise<R> => new MockActivityEnvironment().run(fn, input) as Promise<R>;
