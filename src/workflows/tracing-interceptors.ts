@@ -51,8 +51,13 @@ const ATTRIBUTE_METHODS = new Set<string>(['getLogAttributes', 'getMetricTags'])
 type Method = (input: unknown, next: (input: unknown) => unknown) => unknown;
 type Kind = keyof typeof TRACED_METHODS;
 
+/** This run's decision, once made (module state is per workflow run: the SDK gives each run its own module instances). */
+let traced: boolean | undefined;
+
+/** Whether this run is traced; false until its first call decided. tracing.ts leaves the OpenTelemetry API alone otherwise. */
+export const runIsTraced = (): boolean => traced === true;
+
 export const interceptors = (): WorkflowInterceptors => {
-  let traced: boolean | undefined;
   let loaded: Record<Kind, Record<string, Method>> | undefined;
 
   /** Made at the run's first call (its start: `execute`, with the start's headers). */
