@@ -5,7 +5,7 @@
 // with the flags `npm start` uses, the local Runtime API (inproc sandboxes, runtime start
 // fixed at 150 ms) in this process, each worker in a child process of its own.
 // Run: npm run bench -- scale   (the quick size, a few minutes: what `npm run bench` runs)
-//      SCALE=full npm run bench -- scale   (the issue's sizes: 10,000 idle, 1,000 live; over an hour on 2 cores)
+//      SCALE=full npm run bench -- scale   (the issue's sizes: 10,000 idle, 1,000 live; the 10,000 alone take about 17 minutes on a quiet 2-core machine)
 // Each size can be set on its own: IDLE CACHE SAMPLES LIVE BURSTS PACED PACED_GAP_MS PARTS=1,2,3,
 // and WORKER_MAX_OLD_SPACE_MB=512 bounds the worker's heaps.
 import { mkdtemp, rm } from 'node:fs/promises';
