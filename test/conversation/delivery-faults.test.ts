@@ -8,13 +8,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { refusedMessagesKey } from '../../src/workflows/search-attributes.js';
-import { AGENT_VARIANTS, startAgentStack } from '../support/agents.js';
+import { AGENT_VARIANTS, spawnStackWorker, startAgentStack } from '../support/agents.js';
 import type { AgentStack, AgentVariant } from '../support/agents.js';
 import { agentReplies, userMessages, waitForInfo } from '../support/conversations.js';
 import { postsMessage } from '../support/fault-proxy.js';
 import type { FaultRule } from '../support/fault-proxy.js';
 import { uniqueId } from '../support/temporal.js';
-import { spawnWorker } from '../support/worker-process.js';
 import type { WorkerProcess } from '../support/worker-process.js';
 
 // Users are unique per test: a user's admission workflow runs on the task queue of the stack
@@ -70,8 +69,7 @@ for (const { name, make } of AGENT_VARIANTS) {
     let setup: Setup;
     const workers: WorkerProcess[] = [];
     const newWorker = async () => {
-      const { stack, variant } = setup;
-      const worker = await spawnWorker({ taskQueue: stack.temporal.taskQueue, runtimeApiUrl: stack.server.url, runtimeApiKey: stack.runtimeApiKey, env: variant.workerEnv });
+      const worker = await spawnStackWorker(setup);
       workers.push(worker);
       return worker;
     };

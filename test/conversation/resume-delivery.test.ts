@@ -5,14 +5,13 @@
 // per message sent = 1 (lost 0, doubled 0), conversations in ERROR 0.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AGENT_VARIANTS, startAgentStack } from '../support/agents.js';
+import { AGENT_VARIANTS, spawnStackWorker, startAgentStack } from '../support/agents.js';
 import type { AgentStack } from '../support/agents.js';
 import { agentReplies, userMessages, waitForInfo } from '../support/conversations.js';
 import type { ConversationStack } from '../support/conversations.js';
 import { postsMessage } from '../support/fault-proxy.js';
 import type { FaultRule } from '../support/fault-proxy.js';
 import { uniqueId } from '../support/temporal.js';
-import { spawnWorker } from '../support/worker-process.js';
 import type { WorkerProcess } from '../support/worker-process.js';
 
 const shell = AGENT_VARIANTS[0]!;
@@ -96,8 +95,7 @@ describe('the worker dies while the answer to the resume delivery POST is held (
   let setup: AgentStack;
   const workers: WorkerProcess[] = [];
   const newWorker = async () => {
-    const { stack, variant } = setup;
-    const worker = await spawnWorker({ taskQueue: stack.temporal.taskQueue, runtimeApiUrl: stack.server.url, runtimeApiKey: stack.runtimeApiKey, env: variant.workerEnv });
+    const worker = await spawnStackWorker(setup);
     workers.push(worker);
     return worker;
   };

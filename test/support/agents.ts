@@ -13,6 +13,8 @@ import { startConversationStack } from './conversations.js';
 import type { ConversationStack } from './conversations.js';
 import { startFaultProxy } from './fault-proxy.js';
 import type { FaultProxy, FaultRule } from './fault-proxy.js';
+import { spawnWorker } from './worker-process.js';
+import type { WorkerProcess } from './worker-process.js';
 
 export interface AgentVariant {
   readonly name: 'shell' | 'openhands';
@@ -116,3 +118,7 @@ async function bounded(what: string, close: () => Promise<void>): Promise<void> 
     clearTimeout(timer);
   }
 }
+
+/** A worker process on the stack's task queue, with its agent's settings (for tests that kill workers). */
+export const spawnStackWorker = ({ stack, variant }: AgentStack): Promise<WorkerProcess> =>
+  spawnWorker({ taskQueue: stack.temporal.taskQueue, runtimeApiUrl: stack.server.url, runtimeApiKey: stack.runtimeApiKey, env: variant.workerEnv });
