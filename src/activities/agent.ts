@@ -82,6 +82,11 @@ export interface DeliveryAttempt {
  * already holds more than `baseline`, then makes sure a run is going. 'capacity-full': the agent
  * server has no run capacity now (the message may be posted); the caller waits and tries again,
  * or leaves it to the deliverMessage activity.
+ *
+ * More than `baseline` means "posted before" only if the newest user message is this one. A
+ * baseline can be too low: a message the server saved and then failed on (a 4xx on the search
+ * after the post) is recorded as refused, and the workflow never counted it. Without the check,
+ * the next message would find that one there, count itself delivered and never be posted.
  */
 export async function attemptDelivery(
   client: AgentServerClient,
@@ -92,6 +97,9 @@ export async function attemptDelivery(
   const id = input.agentConversationId;
   const signal = cancellationSignal();
   const present = await client.countEvents(id, USER_MESSAGES, { signal });
+  if (present > attempt.baseline && !attempt.posted && !input.continueTurn && !(await newestUserMessageIs(client, id, input.text, signal))) {
+    attempt.baseline = present;
+  }
   if (present <= attempt.baseline) {
     attempt.baseline = present;
     save(present);
@@ -195,6 +203,11 @@ async function runUnlessRunning(client: AgentServerClient, id: string): Promise<
   const signal = cancellationSignal();
   if ((await client.getConversation(id, { signal })).execution_status === 'running') return 'already-running';
   return client.run(id, { signal });
+}
+
+async function newestUserMessageIs(client: AgentServerClient, id: string, text: string, signal: AbortSignal): Promise<boolean> {
+  const newest = (await client.searchEvents(id, { ...USER_MESSAGES, sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal })).items[0];
+  return newest !== undefined && isMessageFrom(newest, 'user') && messageText(newest) === text;
 }
 
 async function delivered(client: AgentServerClient, id: string, userMessages: number, alreadyPresent: boolean): Promise<Delivery> {

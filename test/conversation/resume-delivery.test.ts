@@ -159,3 +159,29 @@ describe('a message the runtime refuses during the resume (shell agent, proxy an
     await conversations.close(id);
   });
 });
+
+describe('a message the server saved but failed on afterwards (shell agent, proxy answering 400 to the search after the post)', () => {
+  let setup: AgentStack;
+  const searchesEvents = (method: string, path: string) => method === 'GET' && /\/api\/conversations\/[^/]+\/events\/search/.test(path);
+  before(async () => {
+    setup = await setUp([{ matches: searchesEvents, action: 'refuse', status: 400, times: 1 }]);
+  });
+  after(() => setup?.close());
+
+  test('leaves the workflow a count too low; the next message, after a pause, is posted all the same', async () => {
+    const { conversations } = setup.stack;
+    const id = uniqueId('resume-stale');
+    await conversations.start({ conversationId: id, userId: uniqueId('resume-stale-user') });
+    await conversations.waitUntilReady(id);
+    // Saved by the agent server, then reported refused: the workflow does not count it.
+    const first = await conversations.send(id, { text: 'echo first', messageId: 'first', waitFor: 'turn' });
+    assert.equal(first?.outcome?.result, 'refused');
+    assert.equal(setup.proxy.applied[0], 1, 'the fault was played');
+    await conversations.pause(id);
+    await waitForInfo(conversations, id, (info) => info.status === 'STOPPED');
+    const second = await conversations.send(id, { text: 'echo second', messageId: 'second', waitFor: 'turn' });
+    assert.equal(second?.outcome?.result, 'answered');
+    assert.deepEqual(await userMessages(conversations, id), ['echo first', 'echo second'], 'the second message reached the agent');
+    await conversations.close(id);
+  });
+});
