@@ -8,13 +8,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { refusedMessagesKey } from '../../src/workflows/search-attributes.js';
-import { AGENT_VARIANTS, spawnStackWorker, startAgentStack } from '../support/agents.js';
+import { AGENT_VARIANTS, stackWorkers, startAgentStack } from '../support/agents.js';
 import type { AgentStack, AgentVariant } from '../support/agents.js';
 import { agentReplies, userMessages, waitForInfo } from '../support/conversations.js';
 import { postsMessage } from '../support/fault-proxy.js';
 import type { FaultRule } from '../support/fault-proxy.js';
 import { uniqueId } from '../support/temporal.js';
-import type { WorkerProcess } from '../support/worker-process.js';
 
 // Users are unique per test: a user's admission workflow runs on the task queue of the stack
 // that first started it, and each stack here has its own queue.
@@ -67,18 +66,13 @@ for (const { name, make } of AGENT_VARIANTS) {
 
   describe(`delivery when the worker dies between the POST and the activity completing (${name} agent)`, () => {
     let setup: Setup;
-    const workers: WorkerProcess[] = [];
-    const newWorker = async () => {
-      const worker = await spawnStackWorker(setup);
-      workers.push(worker);
-      return worker;
-    };
+    const workers = stackWorkers(() => setup);
     before(async () => {
       // The server answers at once; the proxy sits on the answer long past the worker's death.
       setup = await setUp(make, [{ matches: postsMessage, action: 'hold', holdMs: 300_000, times: 1 }], { noWorker: true });
     });
     after(async () => {
-      for (const worker of workers) await worker.kill();
+      await workers.killAll();
       await tearDown(setup);
     });
 
@@ -86,10 +80,10 @@ for (const { name, make } of AGENT_VARIANTS) {
       const { stack, proxy, variant } = setup;
       const { conversations } = stack;
       const id = uniqueId('kill-post');
-      const first = await newWorker();
+      const first = await workers.spawn();
       await conversations.start({ conversationId: id, userId: uniqueId('bea'), message: { text: variant.ask('echo only-once'), messageId: 'm1' } });
       await proxy.answered(0);
-      await newWorker();
+      await workers.spawn();
       const killedAt = Date.now();
       await first.kill('SIGKILL');
 

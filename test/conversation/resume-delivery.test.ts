@@ -5,14 +5,13 @@
 // per message sent = 1 (lost 0, doubled 0), conversations in ERROR 0.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AGENT_VARIANTS, spawnStackWorker, startAgentStack } from '../support/agents.js';
+import { AGENT_VARIANTS, stackWorkers, startAgentStack } from '../support/agents.js';
 import type { AgentStack } from '../support/agents.js';
 import { agentReplies, userMessages, waitForInfo } from '../support/conversations.js';
 import type { ConversationStack } from '../support/conversations.js';
 import { postsMessage } from '../support/fault-proxy.js';
 import type { FaultRule } from '../support/fault-proxy.js';
 import { uniqueId } from '../support/temporal.js';
-import type { WorkerProcess } from '../support/worker-process.js';
 
 const shell = AGENT_VARIANTS[0]!;
 const TURN_WAIT_MS = 120_000;
@@ -93,12 +92,7 @@ describe('the answer to the resume delivery POST is cut (shell agent)', () => {
 
 describe('the worker dies while the answer to the resume delivery POST is held (shell agent)', () => {
   let setup: AgentStack;
-  const workers: WorkerProcess[] = [];
-  const newWorker = async () => {
-    const worker = await spawnStackWorker(setup);
-    workers.push(worker);
-    return worker;
-  };
+  const workers = stackWorkers(() => setup);
   before(async () => {
     // Rule 0 lets `echo first` through (times 1, no hold to speak of); rule 1 holds the resume's POST.
     setup = await setUp(
@@ -110,17 +104,17 @@ describe('the worker dies while the answer to the resume delivery POST is held (
     );
   });
   after(async () => {
-    for (const worker of workers) await worker.kill();
+    await workers.killAll();
     await setup?.close();
   });
 
   test('SIGKILL mid-delivery: the retry finds the message there, posts nothing, and the turn completes', async () => {
     const { conversations } = setup.stack;
-    const first = await newWorker();
+    const first = await workers.spawn();
     const id = await pausedConversation(setup.stack, 'resume-kill');
     await conversations.send(id, { text: 'echo only-once', messageId: 'second' }, 'signal');
     await setup.proxy.answered(1);
-    await newWorker();
+    await workers.spawn();
     await first.kill('SIGKILL');
     const done = await waitForInfo(conversations, id, (i) => i.lastTurn?.messageId === 'second' && i.queued === 0, TURN_WAIT_MS);
     assert.deepEqual(await userMessages(conversations, id), ['echo first', 'echo only-once'], 'posted once, never again');

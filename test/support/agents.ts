@@ -119,6 +119,18 @@ async function bounded(what: string, close: () => Promise<void>): Promise<void> 
   }
 }
 
-/** A worker process on the stack's task queue, with its agent's settings (for tests that kill workers). */
-export const spawnStackWorker = ({ stack, variant }: AgentStack): Promise<WorkerProcess> =>
-  spawnWorker({ taskQueue: stack.temporal.taskQueue, runtimeApiUrl: stack.server.url, runtimeApiKey: stack.runtimeApiKey, env: variant.workerEnv });
+/** Worker processes on a stack's task queue, with its agent's settings, for tests that kill workers: `killAll` in the test's `after`. */
+export function stackWorkers(setup: () => AgentStack) {
+  const workers: WorkerProcess[] = [];
+  return {
+    spawn: async (): Promise<WorkerProcess> => {
+      const { stack, variant } = setup();
+      const worker = await spawnWorker({ taskQueue: stack.temporal.taskQueue, runtimeApiUrl: stack.server.url, runtimeApiKey: stack.runtimeApiKey, env: variant.workerEnv });
+      workers.push(worker);
+      return worker;
+    },
+    killAll: async (): Promise<void> => {
+      for (const worker of workers) await worker.kill();
+    },
+  };
+}
