@@ -10,7 +10,7 @@
 // it runs.
 import { cancellationSignal, log, sleep } from '@temporalio/activity';
 import { AgentServerClient, UnauthorizedError, isMessageFrom, messageText, openEventStream } from '../runtime-api/index.js';
-import type { RunOutcome } from '../runtime-api/index.js';
+import type { AgentEvent, RunOutcome } from '../runtime-api/index.js';
 import type { ActivityDeps } from './deps.js';
 import { lastProgress, progress } from './heartbeats.js';
 import type { RuntimeRef } from './runtime.js';
@@ -97,8 +97,10 @@ export async function attemptDelivery(
   const id = input.agentConversationId;
   const signal = cancellationSignal();
   const present = await client.countEvents(id, USER_MESSAGES, { signal });
-  if (present > attempt.baseline && !attempt.posted && !input.continueTurn && !(await newestUserMessageIs(client, id, input.text, signal))) {
-    attempt.baseline = present;
+  let newest: AgentEvent | undefined;
+  if (present > attempt.baseline && !attempt.posted && !input.continueTurn) {
+    newest = await newestUserMessage(client, id, signal);
+    if (!(newest && isMessageFrom(newest, 'user') && messageText(newest) === input.text)) attempt.baseline = present;
   }
   if (present <= attempt.baseline) {
     attempt.baseline = present;
@@ -110,7 +112,8 @@ export async function attemptDelivery(
     return (await runUnlessAnswered(client, id)) === 'capacity-full' ? 'capacity-full' : delivered(client, id, present + 1, false);
   }
   const run = input.continueTurn && !attempt.posted ? await runUnlessRunning(client, id) : await runUnlessAnswered(client, id);
-  return run === 'capacity-full' ? 'capacity-full' : delivered(client, id, present, !attempt.posted);
+  // Nothing was posted since `newest` was read: it is still the newest user message.
+  return run === 'capacity-full' ? 'capacity-full' : delivered(client, id, present, !attempt.posted, newest);
 }
 
 export function agentActivities(deps: ActivityDeps) {
@@ -205,14 +208,14 @@ async function runUnlessRunning(client: AgentServerClient, id: string): Promise<
   return client.run(id, { signal });
 }
 
-async function newestUserMessageIs(client: AgentServerClient, id: string, text: string, signal: AbortSignal): Promise<boolean> {
-  const newest = (await client.searchEvents(id, { ...USER_MESSAGES, sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal })).items[0];
-  return newest !== undefined && isMessageFrom(newest, 'user') && messageText(newest) === text;
+async function newestUserMessage(client: AgentServerClient, id: string, signal: AbortSignal): Promise<AgentEvent | undefined> {
+  return (await client.searchEvents(id, { ...USER_MESSAGES, sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal })).items[0];
 }
 
-async function delivered(client: AgentServerClient, id: string, userMessages: number, alreadyPresent: boolean): Promise<Delivery> {
-  const newest = await client.searchEvents(id, { ...USER_MESSAGES, sort_order: 'TIMESTAMP_DESC', limit: 1 }, { signal: cancellationSignal() });
-  return { userMessages, alreadyPresent, since: newest.items[0]?.timestamp };
+/** `newest`: the newest user message, when already read since the last post. */
+async function delivered(client: AgentServerClient, id: string, userMessages: number, alreadyPresent: boolean, newest?: AgentEvent): Promise<Delivery> {
+  const event = newest ?? (await newestUserMessage(client, id, cancellationSignal()));
+  return { userMessages, alreadyPresent, since: event?.timestamp };
 }
 
 /** The agent's newest message, cut to `maxBytes`; null when it gave none. */

@@ -92,12 +92,15 @@ export function provisioningActivities(deps: ActivityDeps) {
         const agent = await createAgentConversation(runtime);
         const agentMs = Date.now() - mark;
         const provisioned = { ...runtime, agentConversationId: agent.agentConversationId, userMessages: agent.userMessages, replacedWhileStarting: gone };
-        if (!input.message) return { ...provisioned, stepsMs: { ensure: ensureMs, alive: aliveMs, agent: agentMs } };
-        const before = input.message.userMessagesBefore;
-        if (agent.created || agent.userMessages < before) return { ...provisioned, stepsMs: { ensure: ensureMs, alive: aliveMs, agent: agentMs } };
+        // Only into the agent conversation the workflow delivered to (see the file's head).
+        const carried = input.message;
+        if (!carried || agent.created || agent.userMessages < carried.userMessagesBefore) {
+          return { ...provisioned, stepsMs: { ensure: ensureMs, alive: aliveMs, agent: agentMs } };
+        }
+        const before = carried.userMessagesBefore;
         mark = Date.now();
         progress({ step: 'deliver message', gone, runtimeId: runtime.runtimeId, waitStartedAt } satisfies ProvisionProgress);
-        const delivery = await deliverCarried({ ...provisioned, ...input.message }, { baseline: before, posted: false });
+        const delivery = await deliverCarried({ ...provisioned, ...carried }, { baseline: before, posted: false });
         return { ...provisioned, userMessages: before, delivery, stepsMs: { ensure: ensureMs, alive: aliveMs, agent: agentMs, deliver: Date.now() - mark } };
       }
     },

@@ -84,7 +84,7 @@ export const interceptors = (): WorkflowInterceptors => {
     for (const name of TRACED_METHODS[kind]) {
       gate[name] = (input, next) => {
         let on: boolean;
-        if (kind === 'internals' || ATTRIBUTE_METHODS.has(name)) on = traced === true && loaded !== undefined;
+        if (kind === 'internals' || ATTRIBUTE_METHODS.has(name)) on = runIsTraced();
         else on = decide(name === 'execute' ? (input as { headers?: Headers }).headers : undefined);
         if (!on) return next(input);
         const target = openTelemetry()[kind];
