@@ -20,7 +20,7 @@ import type { WorkflowActivities } from './activities.js';
 import { workflowMetrics } from './metrics.js';
 import { bringUp } from './provisioning.js';
 import { describeFailure, publish } from './status.js';
-import { REPLY_MAX_BYTES, agentRef, recordOutcome, recordRefusal } from './state.js';
+import { REPLY_MAX_BYTES, agentRef, deliveryBaseline, recordOutcome, recordRefusal } from './state.js';
 import type { ConversationState, QueuedMessage } from './state.js';
 import { withinTrace } from './tracing.js';
 
@@ -65,7 +65,7 @@ async function deliver(state: ConversationState, acts: WorkflowActivities, messa
         ...agentRef(state),
         messageId: message.messageId,
         text: message.text,
-        userMessagesBefore: userMessagesBefore(state, earlier),
+        userMessagesBefore: userMessagesBefore(state, message, earlier),
         continueTurn: earlier !== undefined,
       }),
     );
@@ -110,10 +110,10 @@ function recordDelivery(state: ConversationState, message: QueuedMessage, earlie
  * across a restart): then "before" is what it was at the first delivery. A count below
  * that means the agent lost its memory (a new runtime), and the message goes again.
  */
-function userMessagesBefore(state: ConversationState, earlier: ConversationState['turn']): number {
+function userMessagesBefore(state: ConversationState, message: QueuedMessage, earlier: ConversationState['turn']): number {
   const now = state.agentUserMessages ?? 0;
   if (earlier && now >= earlier.userMessages) return earlier.userMessages - 1;
-  return now;
+  return earlier ? now : deliveryBaseline(state, message);
 }
 
 /** Marks the runtime suspect and provisions again: adopt, resume, or replace it. */

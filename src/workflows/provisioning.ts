@@ -11,6 +11,7 @@ import { fewerTasksToProvision } from './fewer-tasks.js';
 import { workflowMetrics } from './metrics.js';
 import { leaveShared, provisionShared } from './shared-runtime/binding.js';
 import { describeFailure, publish } from './status.js';
+import { deliveryBaseline } from './state.js';
 import type { ConversationState, QueuedMessage } from './state.js';
 import type { EnsuredRuntime } from '../activities/runtime-steps.js';
 import type { Delivery } from '../activities/agent.js';
@@ -82,7 +83,7 @@ async function provision(state: ConversationState, acts: WorkflowActivities, mes
     sessionId: state.conversationId,
     timeoutMs: state.policy.initTimeoutMs,
     goneRetries: GONE_RETRIES,
-    ...(message && { message: { messageId: message.messageId, text: message.text, userMessagesBefore: state.agentUserMessages ?? 0 } }),
+    ...(message && { message: { messageId: message.messageId, text: message.text, userMessagesBefore: deliveryBaseline(state, message) } }),
   });
   state.runtime.id = runtime.runtimeId;
   state.runtime.url = runtime.url;

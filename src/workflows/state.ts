@@ -40,6 +40,11 @@ export interface QueuedMessage {
   readonly receivedAt: number;
   /** The trace the message arrived in, continued by its delivery (absent in runs from before tracing). */
   readonly trace?: MessageTrace;
+  /**
+   * User messages the agent held before this one's first delivery attempt (delivery.ts,
+   * deliveryBaseline): set by that attempt, lowered only when the agent is found holding fewer.
+   */
+  userMessagesBefore?: number;
 }
 
 export interface ErrorRecord {
@@ -241,4 +246,18 @@ export function agentRef(state: ConversationState) {
     url: state.runtime.url ?? '',
     agentConversationId: state.agentConversationId ?? '',
   };
+}
+
+/**
+ * What the agent held before a message whose turn never began (delivery.ts): the count
+ * before its first delivery attempt, kept on the message. A delivery can post and then fail as runtime trouble (the
+ * agent server drops out before the activity learns the message's timestamp); the recovery
+ * that follows reads a count that includes the message, and a delivery measured from that
+ * count would post it a second time. Measured from the kept one, the agent is found holding
+ * it. The lower of the two: fewer than kept means the agent lost its memory (a new runtime).
+ */
+export function deliveryBaseline(state: ConversationState, message: QueuedMessage): number {
+  const now = state.agentUserMessages ?? 0;
+  message.userMessagesBefore = Math.min(message.userMessagesBefore ?? now, now);
+  return message.userMessagesBefore;
 }

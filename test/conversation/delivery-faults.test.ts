@@ -162,3 +162,33 @@ describe('a message the runtime refuses (shell agent behind a proxy answering 41
     await conversations.close(id);
   });
 });
+
+describe('a runtime that drops out right after a message was posted (shell agent, proxy answering 502 to the read after the post)', () => {
+  let setup: Setup;
+  const searchesEvents = (method: string, path: string) => method === 'GET' && /\/api\/conversations\/[^/]+\/events\/search/.test(path);
+  before(async () => {
+    setup = await setUp(async () => (await AGENT_VARIANTS[0]!.make()), [{ matches: searchesEvents, action: 'refuse', status: 502, times: 1 }]);
+  });
+  after(() => tearDown(setup));
+
+  test('the recovery adopts the runtime, which holds the message already: it is not posted again, and its turn is followed', async () => {
+    const { conversations } = setup.stack;
+    const id = uniqueId('dropped');
+    await conversations.start({ conversationId: id, userId: uniqueId('hal') });
+    await conversations.waitUntilReady(id);
+    // Saved and running in the agent; the delivery activity then fails as runtime trouble and the workflow recovers.
+    const first = await conversations.send(id, { text: 'echo once', messageId: 'm1', waitFor: 'turn' });
+    assert.equal(setup.proxy.applied[0], 1, 'the fault was played');
+    assert.deepEqual(first?.outcome, { messageId: 'm1', result: 'answered', executionStatus: 'finished' });
+    const info = await conversations.info(id);
+    assert.equal(info.status, 'RUNNING');
+    assert.equal(info.delivered, 1);
+    assert.equal(info.lastError?.type, 'RuntimeDisconnectedError', 'the fault reached the workflow as runtime trouble');
+    assert.deepEqual(await userMessages(conversations, id), ['echo once'], 'posted once');
+    await assertAnswered(setup, id, ['once']);
+    const next = await conversations.send(id, { text: 'echo twice', messageId: 'm2', waitFor: 'turn' });
+    assert.equal(next?.outcome?.result, 'answered');
+    assert.deepEqual(await userMessages(conversations, id), ['echo once', 'echo twice']);
+    await conversations.close(id);
+  });
+});
