@@ -89,11 +89,14 @@ async function deliver(state: ConversationState, acts: WorkflowActivities, messa
 /** The message is with the agent and its run started: its turn begins. */
 function recordDelivery(state: ConversationState, message: QueuedMessage, earlier: ConversationState['turn'], delivery: Delivery): 'delivered' {
   const runtimeId = state.runtime.id ?? '';
+  // The agent holds less than after the first delivery: it lost the message with its runtime,
+  // so the message is there now only by a new post (this one, or one that failed after posting).
+  const forgotten = earlier !== undefined && (state.agentUserMessages ?? 0) < earlier.userMessages;
   state.agentUserMessages = delivery.userMessages;
   if (!earlier) {
     state.delivered++;
     workflowMetrics.messageDelivered(message.receivedAt);
-  } else if (!delivery.alreadyPresent) {
+  } else if (!delivery.alreadyPresent || forgotten) {
     state.redelivered = (state.redelivered ?? 0) + 1;
     state.notice = `message ${message.messageId} was delivered again to runtime ${runtimeId}: its turn was cut short when runtime ${earlier.runtimeId} was lost`;
   }
@@ -108,12 +111,13 @@ function recordDelivery(state: ConversationState, message: QueuedMessage, earlie
  * What the agent held before this message. After a recovery the fresh count already
  * includes the message if the agent kept it (the real server keeps conversations on disk
  * across a restart): then "before" is what it was at the first delivery. A count below
- * that means the agent lost its memory (a new runtime), and the message goes again.
+ * that means the agent lost its memory (a new runtime), and the message goes again,
+ * measured like a first delivery (deliveryBaseline), so that a delivery to the new runtime
+ * that posted and then failed is not posted a second time after the next recovery.
  */
 function userMessagesBefore(state: ConversationState, message: QueuedMessage, earlier: ConversationState['turn']): number {
-  const now = state.agentUserMessages ?? 0;
-  if (earlier && now >= earlier.userMessages) return earlier.userMessages - 1;
-  return earlier ? now : deliveryBaseline(state, message);
+  if (earlier && (state.agentUserMessages ?? 0) >= earlier.userMessages) return earlier.userMessages - 1;
+  return deliveryBaseline(state, message);
 }
 
 /** Marks the runtime suspect and provisions again: adopt, resume, or replace it. */

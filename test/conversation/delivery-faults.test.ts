@@ -192,3 +192,38 @@ describe('a runtime that drops out right after a message was posted (shell agent
     await conversations.close(id);
   });
 });
+
+describe('a replaced runtime that drops out right after the message was posted to it again (shell agent)', () => {
+  let setup: Setup;
+  // Armed when the sandbox is killed: the first read after the next post then gets a 502.
+  const fault = { killed: false, armed: false };
+  const afterRepost = (method: string, path: string) => {
+    if (postsMessage(method, path)) fault.armed ||= fault.killed;
+    return fault.armed && method === 'GET' && /\/api\/conversations\/[^/]+\/events\/search/.test(path);
+  };
+  before(async () => {
+    setup = await setUp(async () => (await AGENT_VARIANTS[0]!.make()), [{ matches: afterRepost, action: 'refuse', status: 502, times: 1 }]);
+  });
+  after(() => tearDown(setup));
+
+  test('the message cut short goes to the new runtime once, though that delivery failed after its post', async () => {
+    const { conversations, server } = setup.stack;
+    const id = uniqueId('repost');
+    await conversations.start({ conversationId: id, userId: uniqueId('ida') });
+    await conversations.waitUntilReady(id);
+    await conversations.send(id, { text: 'echo first', messageId: 'first', waitFor: 'turn' });
+    const command = 'sleep 20; echo slow';
+    await conversations.send(id, { text: command, messageId: 'slow' });
+    const running = await waitForInfo(conversations, id, (i) => i.turnMessageId === 'slow' && i.executionStatus === 'running', TURN_WAIT_MS);
+    fault.killed = true;
+    process.kill(server.sandboxPid(running.runtimeId!)!, 'SIGKILL');
+    const done = await waitForInfo(conversations, id, (i) => i.lastTurn?.messageId === 'slow' && i.queued === 0, TURN_WAIT_MS);
+    assert.equal(setup.proxy.applied[0], 1, 'the fault was played');
+    assert.equal(done.status, 'RUNNING');
+    assert.equal(done.redelivered, 1);
+    // The shell agent forgot everything with its sandbox: the new runtime holds the cut message once.
+    assert.deepEqual(await userMessages(conversations, id), [command], 'posted once to the new runtime');
+    await assertAnswered(setup, id, ['slow']);
+    await conversations.close(id);
+  });
+});
