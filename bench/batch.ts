@@ -27,7 +27,7 @@ import { sharedSessionId } from '../src/workflows/shared-runtime/messages.js';
 import { testDataConverter } from '../test/support/codec.js';
 import { agentConversationsOn } from '../test/support/shared-runtimes.js';
 import { perItem, readCpu } from './support/process-cpu.js';
-import { listProcs, runtimeProcesses, treeMemory } from './support/process-memory.js';
+import { processGroup, runtimeProcesses, treeMemory } from './support/process-memory.js';
 import { buildBundle, startTemporal } from './support/setup.js';
 import { mapLimit, mb, percentile, table } from './support/stats.js';
 import { startChildWorker } from './support/worker-host.js';
@@ -143,8 +143,7 @@ async function runBatch(batches: BatchClient, world: World, worker: Awaited<Retu
 /** Where the CPU goes: each component's processes (the runtime's once it exists). */
 function cpuComponents(temporalPid: number | undefined, workerPid: number | undefined, world: World, pool: string) {
   return {
-    // The server runs under a tether that leads its process group.
-    'Temporal server': async () => (temporalPid ? (await listProcs()).filter((p) => p.pgrp === temporalPid).map((p) => p.pid) : []),
+    'Temporal server': () => processGroup(temporalPid),
     worker: async () => (workerPid ? [workerPid] : []),
     'shared runtime (sandbox tree)': async () => {
       const session = await world.runtimeApi.getSession(sharedSessionId(pool));

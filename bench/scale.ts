@@ -1,7 +1,8 @@
 // Scale benchmark of one worker: what live idle conversations cost it with the sticky
 // cache sized as shipped (WORKER_CACHE_SIZE), what leaving the cache costs the next
 // message, what a resume adds over the runtime's own, and how close conversations come to
-// the server's ceiling (a one-signal-one-activity workflow). Private in-memory dev servers
+// the server's ceiling (a one-signal-one-activity workflow), with the CPU each kind of
+// message costs every process on the machine. Private in-memory dev servers
 // with the flags `npm start` uses, the local Runtime API (inproc sandboxes, runtime start
 // fixed at 150 ms) in this process, each worker in a child process of its own.
 // Run: npm run bench -- scale   (the quick size, a few minutes: what `npm run bench` runs)
@@ -9,6 +10,7 @@
 // Each size can be set on its own: IDLE CACHE SAMPLES LIVE BURSTS PACED PACED_GAP_MS PARTS=1,2,3,
 // and WORKER_MAX_OLD_SPACE_MB=512 bounds the worker's heaps.
 import { mkdtemp, rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_WORKER_CACHE_SIZE } from '../src/config.js';
@@ -16,6 +18,9 @@ import { EMBEDDED_DYNAMIC_CONFIG } from '../src/temporal/server.js';
 import { bringUpIdle, firstMessages, resumes } from './support/idle-scale.js';
 import { buildCeilingBundle, burst, ceilingTarget, conversationTarget, paced } from './support/message-rate.js';
 import type { MessageTarget, RateResult } from './support/message-rate.js';
+import { perItem, readCpu } from './support/process-cpu.js';
+import type { CpuReading } from './support/process-cpu.js';
+import { processGroup } from './support/process-memory.js';
 import { RecordedMessages } from './support/recorded.js';
 import { printCeiling, printFirstMessages, printResumes, printScaleMemory } from './support/scale-report.js';
 import { buildBundle, startRuntimeApi, startTemporal, withLanes } from './support/setup.js';
@@ -46,6 +51,8 @@ const PARTS = new Set((process.env.PARTS ?? '1,2,3').split(',').map((p) => p.tri
 /** No conversation pauses by itself while the benchmark runs (bringing 10,000 up takes minutes). */
 const POLICY = { idleDelayMs: 6 * 3_600_000 };
 const CHILD = 'child process' as const;
+/** After a burst, before its CPU is read: the last turns end within it on a quiet machine. */
+const SETTLE_MS = 3_000;
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /** Parts 1 and 2: IDLE conversations on one worker, then first messages and resumes among them. */
@@ -91,10 +98,19 @@ async function ceiling(bundlePath: string, ceilingBundlePath: string): Promise<v
       const ids = await provision(conversations, LIVE, 'scale-live', 50);
       const targets: Record<'ceiling' | 'conversations', MessageTarget> = { ceiling: base, conversations: conversationTarget(conversations, ids, recorded) };
       const bursts: Record<string, RateResult[]> = { ceiling: [], conversations: [] };
+      const cpu: Record<string, CpuReading[]> = { ceiling: [], conversations: [] };
+      const readAll = () => readCpu({ 'Temporal server': () => processGroup(temporal.pid), 'worker (child process)': async () => [lanes.ceiling!.worker.pid!, lanes.conversations!.worker.pid!] });
       const order = Array.from({ length: BURSTS }, (_, i) => (i % 2 === 0 ? ['ceiling', 'conversations'] : ['conversations', 'ceiling'])).flat() as Array<keyof typeof targets>;
-      for (const [i, name] of order.entries()) bursts[name]!.push(await burst(targets[name], `burst ${i}`));
+      for (const [i, name] of order.entries()) {
+        const before = await readAll();
+        const result = await burst(targets[name], `burst ${i}`);
+        // A message's work goes on after its delivery (a conversation follows the turn): let it end before reading.
+        await sleep(SETTLE_MS);
+        bursts[name]!.push(result);
+        cpu[name]!.push(perItem(before, await readAll(), result.messages));
+      }
       const pacedResults = { ceiling: await paced(targets.ceiling, 'paced', PACED, PACED_GAP_MS), conversations: await paced(targets.conversations, 'paced', PACED, PACED_GAP_MS) };
-      printCeiling({ live: LIVE, bursts, paced: pacedResults, pacedGapMs: PACED_GAP_MS }, load());
+      printCeiling({ live: LIVE, bursts, cpu, settleMs: SETTLE_MS, paced: pacedResults, pacedGapMs: PACED_GAP_MS }, load());
       await base.stop();
     });
   } finally {

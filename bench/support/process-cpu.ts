@@ -22,11 +22,16 @@ export function ownCpuMs(): number {
   return (user + system) / 1000;
 }
 
+/** CPU milliseconds of this process's children already reaped: an in-process agent server's commands. */
+export async function reapedChildrenCpuMs(): Promise<number> {
+  return (await cpuMs(process.pid)) - ownCpuMs();
+}
+
 export type CpuReading = Record<string, number>;
 
 /** Reads each component's CPU milliseconds: `pids` sums the processes of a component. */
 export async function readCpu(components: Record<string, () => Promise<readonly number[]>>): Promise<CpuReading> {
-  const reading: CpuReading = { 'this process (client, Runtime API)': ownCpuMs() };
+  const reading: CpuReading = { 'this process (client, Runtime API)': ownCpuMs(), 'its commands, reaped (in-process agents)': await reapedChildrenCpuMs() };
   for (const [name, pids] of Object.entries(components)) {
     const each = await Promise.all((await pids()).map(cpuMs));
     reading[name] = each.reduce((a, b) => a + b, 0);

@@ -34,6 +34,11 @@ export function listProcs(): Promise<Proc[]> {
   );
 }
 
+/** The live processes of the group `pgrp` leads: the Temporal server runs under a tether that leads its group. */
+export async function processGroup(pgrp: number | undefined): Promise<number[]> {
+  return pgrp ? (await listProcs()).filter((p) => p.pgrp === pgrp).map((p) => p.pid) : [];
+}
+
 async function tagOf(pid: number): Promise<string | undefined> {
   try {
     const environ = await readFile(`/proc/${pid}/environ`, 'latin1');

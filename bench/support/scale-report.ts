@@ -1,6 +1,7 @@
 // The scale benchmark's printed tables, each figure beside its target (issue 13).
 import type { ResumeSample, ScaleMemory } from './idle-scale.js';
 import type { RateResult } from './message-rate.js';
+import type { CpuReading } from './process-cpu.js';
 import { mb, median, ms, percentile, table } from './stats.js';
 
 const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
@@ -68,6 +69,10 @@ export function printResumes(samples: readonly ResumeSample[], load: string): vo
 interface CeilingResults {
   readonly live: number;
   readonly bursts: Record<string, RateResult[]>;
+  /** CPU ms per message by component, one reading per burst. */
+  readonly cpu: Record<string, CpuReading[]>;
+  /** How long each burst was left to settle before its CPU was read. */
+  readonly settleMs: number;
   readonly paced: Record<string, RateResult>;
   readonly pacedGapMs: number;
 }
@@ -85,4 +90,37 @@ export function printCeiling(r: CeilingResults, load: string): void {
   const p99 = p(r.paced.conversations?.latencies ?? [], 99);
   console.log(`\n   conversations / ceiling, best burst each: ${ratio.toFixed(2)} (target ≥ 0.8: ${verdict(ratio >= 0.8)})`);
   console.log(`   conversations, paced: p99 signal → delivered ${ms(p99)} (target ≤ 50 ms: ${verdict(p99 <= 50)})\n`);
+  printCeilingCpu(r.cpu, r.settleMs);
+}
+
+/** The component of the readings that holds the client, the Runtime API and the in-process agent servers, and their commands. */
+const RUNTIME_SIDE = ['this process (client, Runtime API)', 'its commands, reaped (in-process agents)'];
+
+/**
+ * CPU per message by component, and what it bounds: with both cores busy, messages/s is
+ * about the inverse of the CPU a message costs. A conversation's message also costs the
+ * agent's own work (its server, the command it runs), on the same two cores here; even if
+ * the server and worker spent no more on a conversation's message than on the ceiling's,
+ * that work alone would hold the ratio to ceiling / (ceiling + agent's work).
+ */
+function printCeilingCpu(cpu: Record<string, CpuReading[]>, settleMs: number): void {
+  const mean = (name: string) => {
+    const readings = cpu[name] ?? [];
+    const components = Object.keys(readings[0] ?? {});
+    return Object.fromEntries(components.map((c) => [c, readings.reduce((sum, r) => sum + (r[c] ?? 0), 0) / Math.max(1, readings.length)]));
+  };
+  const ceiling = mean('ceiling');
+  const conversations = mean('conversations');
+  const total = (reading: Record<string, number>) => Object.values(reading).reduce((a, b) => a + b, 0);
+  const runtimeSide = (reading: Record<string, number>) => RUNTIME_SIDE.reduce((sum, c) => sum + (reading[c] ?? 0), 0);
+  // Clamped: a reading that did not move can come out a hair below zero.
+  const cell = (v: number | undefined) => `${Math.max(0, v ?? 0).toFixed(1)} ms`;
+  console.log(`   CPU per message, every process on the machine (mean of the bursts; read after each burst settled for ${settleMs / 1000} s)\n`);
+  const rows = Object.keys(conversations).map((c) => [c, cell(ceiling[c]), cell(conversations[c])]);
+  rows.push(['total', cell(total(ceiling)), cell(total(conversations))]);
+  console.log(table(['component', 'ceiling', 'conversations'], rows));
+  const agentWork = Math.max(0, runtimeSide(conversations) - runtimeSide(ceiling));
+  const bound = total(ceiling) / (total(ceiling) + agentWork);
+  console.log(`\n   CPU ratio ceiling / conversations: ${(total(ceiling) / total(conversations)).toFixed(2)}`);
+  console.log(`   the agent's own work (agent servers and their commands, beyond the ceiling's client): ${cell(agentWork)} a message; with it on these cores, the ratio could reach at most ${bound.toFixed(2)} even if the server and worker spent no more on a conversation's message than on the ceiling's\n`);
 }
