@@ -44,15 +44,21 @@ export async function launchChromium(executable: string): Promise<Browser> {
       close: async () => {
         session.close();
         await tethered.stop(5_000);
-        await rm(profile, { recursive: true, force: true });
+        await removeProfile(profile);
       },
     };
   } catch (error) {
     await tethered.stop(1_000);
-    await rm(profile, { recursive: true, force: true });
+    await removeProfile(profile);
     throw error;
   }
 }
+
+/**
+ * Chromium's helper processes can still be writing their cache for a moment after the browser
+ * exits (seen under load: ENOTEMPTY): rm retries those errors a few times before giving up.
+ */
+const removeProfile = (profile: string) => rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 
 /** Chromium prints `DevTools listening on ws://127.0.0.1:<port>/…` on stderr once it serves. */
 async function devToolsPort(child: ChildProcess): Promise<number> {
