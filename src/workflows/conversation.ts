@@ -16,7 +16,6 @@ import { closeConversation, pauseRuntime, stopRuntime, teardown } from './lifecy
 import { bringUp } from './provisioning.js';
 import { describeFailure, publish } from './status.js';
 import { adoptDeploymentPolicy, initialPolicy } from './start-settings.js';
-import { QuietTimer } from './quiet-timer.js';
 import { toInfo } from './state.js';
 import type { ConversationInfo, ConversationPolicy, ConversationState } from './state.js';
 import type { SharedRuntimeBinding } from './shared-runtime/messages.js';
@@ -96,7 +95,6 @@ const CONTINUE_AS_NEW_BESIDE_WAITING_SENDERS = 'continue-as-new-beside-waiting-s
 /** Runs until the conversation is closed or archived; may continue as new instead. */
 async function serve(state: ConversationState, acts: WorkflowActivities): Promise<void> {
   const recoveries = { count: 0 };
-  const quiet = new QuietTimer();
   for (;;) {
     if (state.requested.close) return closeConversation(state, acts);
     if (workflowInfo().continueAsNewSuggested && (allHandlersFinished() || !patched(CONTINUE_AS_NEW_BESIDE_WAITING_SENDERS))) {
@@ -121,7 +119,7 @@ async function serve(state: ConversationState, acts: WorkflowActivities): Promis
     if (state.closeAfterReply) return closeConversation(state, acts);
     // Named so the timer reads as "idle" or "retention" in the Temporal UI's timeline.
     const summary = state.status === 'RUNNING' ? 'idle: pause the runtime' : 'retention: stop the runtime';
-    const woke = await quiet.wait(() => hasWork(state), quietDeadline(state), summary);
+    const woke = await condition(() => hasWork(state), quietTimeLeft(state), { summary });
     if (woke) continue;
     if (state.status === 'RUNNING') {
       await pauseRuntime(state, acts);
@@ -160,9 +158,14 @@ function hasWork(state: ConversationState): boolean {
   return state.queue.length > 0 || state.requested.pause || state.requested.resume || state.requested.close !== undefined || slotWorkPending(state);
 }
 
-/** When the idle timer (while running) or the retention timer (while paused) is due, in workflow time. */
-function quietDeadline(state: ConversationState): number {
-  return state.status === 'RUNNING' ? state.lastActivityAt + state.policy.idleDelayMs : (state.runtime.pausedAt ?? Date.now()) + state.policy.retentionMs;
+/** The idle timer while running; the retention timer while paused. */
+function quietTimeLeft(state: ConversationState): number {
+  const now = Date.now();
+  const left =
+    state.status === 'RUNNING'
+      ? state.policy.idleDelayMs - (now - state.lastActivityAt)
+      : state.policy.retentionMs - (now - (state.runtime.pausedAt ?? now));
+  return Math.max(1, left);
 }
 
 function initialState(input: ConversationWorkflowInput): ConversationState {
