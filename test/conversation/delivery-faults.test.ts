@@ -11,7 +11,7 @@ import { refusedMessagesKey } from '../../src/workflows/search-attributes.js';
 import { AGENT_VARIANTS, stackWorkers, startAgentStack } from '../support/agents.js';
 import type { AgentStack, AgentVariant } from '../support/agents.js';
 import { agentReplies, userMessages, waitForInfo } from '../support/conversations.js';
-import { postsMessage } from '../support/fault-proxy.js';
+import { postsMessage, searchesEvents } from '../support/fault-proxy.js';
 import type { FaultRule } from '../support/fault-proxy.js';
 import { uniqueId } from '../support/temporal.js';
 
@@ -165,7 +165,6 @@ describe('a message the runtime refuses (shell agent behind a proxy answering 41
 
 describe('a runtime that drops out right after a message was posted (shell agent, proxy answering 502 to the read after the post)', () => {
   let setup: Setup;
-  const searchesEvents = (method: string, path: string) => method === 'GET' && /\/api\/conversations\/[^/]+\/events\/search/.test(path);
   before(async () => {
     setup = await setUp(async () => (await AGENT_VARIANTS[0]!.make()), [{ matches: searchesEvents, action: 'refuse', status: 502, times: 1 }]);
   });
@@ -199,7 +198,7 @@ describe('a replaced runtime that drops out right after the message was posted t
   const fault = { killed: false, armed: false };
   const afterRepost = (method: string, path: string) => {
     if (postsMessage(method, path)) fault.armed ||= fault.killed;
-    return fault.armed && method === 'GET' && /\/api\/conversations\/[^/]+\/events\/search/.test(path);
+    return fault.armed && searchesEvents(method, path);
   };
   before(async () => {
     setup = await setUp(async () => (await AGENT_VARIANTS[0]!.make()), [{ matches: afterRepost, action: 'refuse', status: 502, times: 1 }]);

@@ -9,7 +9,7 @@ import { AGENT_VARIANTS, stackWorkers, startAgentStack } from '../support/agents
 import type { AgentStack } from '../support/agents.js';
 import { agentReplies, userMessages, waitForInfo } from '../support/conversations.js';
 import type { ConversationStack } from '../support/conversations.js';
-import { postsMessage } from '../support/fault-proxy.js';
+import { postsMessage, searchesEvents } from '../support/fault-proxy.js';
 import type { FaultRule } from '../support/fault-proxy.js';
 import { uniqueId } from '../support/temporal.js';
 
@@ -156,7 +156,6 @@ describe('a message the runtime refuses during the resume (shell agent, proxy an
 
 describe('a message the server saved but failed on afterwards (shell agent, proxy answering 400 to the search after the post)', () => {
   let setup: AgentStack;
-  const searchesEvents = (method: string, path: string) => method === 'GET' && /\/api\/conversations\/[^/]+\/events\/search/.test(path);
   before(async () => {
     setup = await setUp([{ matches: searchesEvents, action: 'refuse', status: 400, times: 1 }]);
   });

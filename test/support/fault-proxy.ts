@@ -117,3 +117,6 @@ export async function startFaultProxy(target: string, rules: readonly FaultRule[
 
 /** `POST …/api/conversations/{id}/events`: posting a user message. */
 export const postsMessage = (method: string, path: string) => method === 'POST' && /\/api\/conversations\/[^/]+\/events$/.test(path);
+
+/** `GET …/api/conversations/{id}/events/search`: reading events (a delivery reads its message's timestamp this way after the post). */
+export const searchesEvents = (method: string, path: string) => method === 'GET' && /\/api\/conversations\/[^/]+\/events\/search/.test(path);
