@@ -87,6 +87,18 @@ const scenarios: Record<string, { server?: object; policy?: object; admission?: 
       await conversations.result(id);
     },
   },
+  // A pause requested during a turn interrupts it; a message after the resume runs to its end; close.
+  interruption: {
+    run: async ({ conversations }, id) => {
+      await conversations.start({ conversationId: id, userId: 'replay', message: { text: 'sleep 30; echo slow', messageId: 'm1' } });
+      await waitForInfo(conversations, id, (i) => i.turnMessageId === 'm1' && i.executionStatus === 'running', 60_000);
+      await conversations.pause(id);
+      await waitForInfo(conversations, id, (i) => i.status === 'STOPPED' && i.lastTurn?.messageId === 'm1', 60_000);
+      await conversations.send(id, { text: 'echo two', messageId: 'm2', waitFor: 'turn' });
+      await conversations.close(id, 'recorded');
+      await conversations.result(id);
+    },
+  },
   // A sandbox that keeps crashing: provisioning fails and compensation stops the runtime.
   compensation: {
     server: { faults: { crashOnStart: true }, maxRestarts: 1 },

@@ -60,13 +60,15 @@ type DeliveryOutcome = 'delivered' | 'refused' | 'runtime-trouble';
 
 async function deliver(state: ConversationState, acts: WorkflowActivities, message: QueuedMessage, earlier: ConversationState['turn']): Promise<DeliveryOutcome> {
   try {
+    const before = userMessagesBefore(state, message, earlier);
     const delivery = await withinTrace(message.trace, () =>
       acts.deliverMessage({
         ...agentRef(state),
         messageId: message.messageId,
         text: message.text,
-        userMessagesBefore: userMessagesBefore(state, message, earlier),
-        continueTurn: earlier !== undefined,
+        userMessagesBefore: before,
+        // Only an agent that kept the message runs it on; one that lost it gets it as new (and the newest-text check).
+        continueTurn: earlier !== undefined && !earlier.forgotten,
       }),
     );
     return recordDelivery(state, message, earlier, delivery);
@@ -89,14 +91,12 @@ async function deliver(state: ConversationState, acts: WorkflowActivities, messa
 /** The message is with the agent and its run started: its turn begins. */
 function recordDelivery(state: ConversationState, message: QueuedMessage, earlier: ConversationState['turn'], delivery: Delivery): 'delivered' {
   const runtimeId = state.runtime.id ?? '';
-  // The agent holds less than after the first delivery: it lost the message with its runtime,
-  // so the message is there now only by a new post (this one, or one that failed after posting).
-  const forgotten = earlier !== undefined && (state.agentUserMessages ?? 0) < earlier.userMessages;
   state.agentUserMessages = delivery.userMessages;
   if (!earlier) {
     state.delivered++;
     workflowMetrics.messageDelivered(message.receivedAt);
-  } else if (!delivery.alreadyPresent || forgotten) {
+  } else if (!delivery.alreadyPresent || earlier.forgotten) {
+    // A message its runtime forgot is there now only by a new post: this one, or one that failed after posting.
     state.redelivered = (state.redelivered ?? 0) + 1;
     state.notice = `message ${message.messageId} was delivered again to runtime ${runtimeId}: its turn was cut short when runtime ${earlier.runtimeId} was lost`;
   }
@@ -113,10 +113,14 @@ function recordDelivery(state: ConversationState, message: QueuedMessage, earlie
  * across a restart): then "before" is what it was at the first delivery. A count below
  * that means the agent lost its memory (a new runtime), and the message goes again,
  * measured like a first delivery (deliveryBaseline), so that a delivery to the new runtime
- * that posted and then failed is not posted a second time after the next recovery.
+ * that posted and then failed is not posted a second time after the next recovery. That is
+ * noted on the turn (`forgotten`) once seen: a later count that reaches the old one again
+ * (the new runtime holding the message from that failed delivery) must not pass for the
+ * old runtime's memory.
  */
 function userMessagesBefore(state: ConversationState, message: QueuedMessage, earlier: ConversationState['turn']): number {
-  if (earlier && (state.agentUserMessages ?? 0) >= earlier.userMessages) return earlier.userMessages - 1;
+  if (earlier && !earlier.forgotten && (state.agentUserMessages ?? 0) >= earlier.userMessages) return earlier.userMessages - 1;
+  if (earlier) earlier.forgotten = true;
   return deliveryBaseline(state, message);
 }
 
@@ -146,7 +150,10 @@ async function followTurn(state: ConversationState, acts: WorkflowActivities, me
   const replyMaxBytes = state.closeAfterReply ? { replyMaxBytes: REPLY_MAX_BYTES } : {};
   const turn = scope.run(() => acts.awaitTurn({ ...agentRef(state), since: state.turn?.since, ...replyMaxBytes }));
   const interruptRequested = () => state.requested.pause || state.requested.close !== undefined;
-  const interrupted = await Promise.race([turn.then(() => false, () => false), condition(interruptRequested).then(() => true)]);
+  // Runs recorded before the patch wait as they did, promise for promise.
+  const interrupted = patched(RELEASE_INTERRUPTION_WAIT)
+    ? await turnOrInterruption(turn, interruptRequested)
+    : await Promise.race([turn.then(() => false, () => false), condition(interruptRequested).then(() => true)]);
   if (interrupted) scope.cancel();
   let result: 'ended' | 'interrupted' | 'lost';
   try {
@@ -172,6 +179,23 @@ async function followTurn(state: ConversationState, acts: WorkflowActivities, me
   state.lastActivityAt = Date.now();
   publish(state);
   return result;
+}
+
+export const RELEASE_INTERRUPTION_WAIT = 'release-interruption-wait';
+
+/**
+ * True if a pause or close was requested before the turn settled. The wait for a request
+ * ends with the turn since patch `release-interruption-wait`: before it, a turn that ended
+ * first left its wait blocked until the run's next pause or close, one for every turn, each
+ * checked at every workflow task and kept in memory.
+ */
+async function turnOrInterruption(turn: Promise<unknown>, interruptRequested: () => boolean): Promise<boolean> {
+  const waiting = new CancellationScope();
+  // Cancelled below, or with the workflow: the turn's own outcome then decides.
+  const requested = waiting.run(() => condition(interruptRequested)).then(() => true, () => false);
+  const interrupted = await Promise.race([turn.then(() => false, () => false), requested]);
+  waiting.cancel();
+  return interrupted;
 }
 
 /** Best effort: a runtime that cannot be reached has no turn running worth stopping. */

@@ -114,7 +114,12 @@ export interface ConversationState {
    * The message at the head of the queue once it reached the agent: it stays queued
    * until its turn ends, so a runtime lost mid-turn gets it again.
    */
-  turn?: { messageId: string; runtimeId: string; generation: number; since?: string; userMessages: number };
+  /**
+   * The turn of the message at the head of the queue, from its delivery. `forgotten`: a runtime
+   * since found holding less than `userMessages` lost the message (delivery.ts): from then on it
+   * is delivered as a new message, measured from its kept baseline, and counted as redelivered.
+   */
+  turn?: { messageId: string; runtimeId: string; generation: number; since?: string; userMessages: number; forgotten?: boolean };
   /** Messages delivered again to a replacement runtime because theirs was lost mid-turn. */
   redelivered?: number;
   /** Messages the runtime refused (a 4xx such as 413); each is reported here, never dropped silently. */

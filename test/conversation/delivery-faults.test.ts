@@ -194,35 +194,46 @@ describe('a runtime that drops out right after a message was posted (shell agent
 
 describe('a replaced runtime that drops out right after the message was posted to it again (shell agent)', () => {
   let setup: Setup;
-  // Armed when the sandbox is killed: the first read after the next post then gets a 502.
+  // Armed when the sandbox is killed: the first read after the next post then gets a 502, once per test.
   const fault = { killed: false, armed: false };
   const afterRepost = (method: string, path: string) => {
     if (postsMessage(method, path)) fault.armed ||= fault.killed;
-    return fault.armed && searchesEvents(method, path);
+    if (!fault.armed || !searchesEvents(method, path)) return false;
+    Object.assign(fault, { killed: false, armed: false });
+    return true;
   };
   before(async () => {
-    setup = await setUp(async () => (await AGENT_VARIANTS[0]!.make()), [{ matches: afterRepost, action: 'refuse', status: 502, times: 1 }]);
+    setup = await setUp(async () => (await AGENT_VARIANTS[0]!.make()), [{ matches: afterRepost, action: 'refuse', status: 502, times: 2 }]);
   });
   after(() => tearDown(setup));
 
-  test('the message cut short goes to the new runtime once, though that delivery failed after its post', async () => {
+  /** Sends `before` (waiting for each turn), then a slow command; kills the sandbox during its turn; returns once the turn ended. */
+  async function cutAndRepost(prefix: string, before: readonly string[]) {
     const { conversations, server } = setup.stack;
-    const id = uniqueId('repost');
-    await conversations.start({ conversationId: id, userId: uniqueId('ida') });
+    Object.assign(fault, { killed: false, armed: false });
+    const played = setup.proxy.applied[0] ?? 0;
+    const id = uniqueId(prefix);
+    await conversations.start({ conversationId: id, userId: uniqueId(`${prefix}-user`) });
     await conversations.waitUntilReady(id);
-    await conversations.send(id, { text: 'echo first', messageId: 'first', waitFor: 'turn' });
+    for (const [n, text] of before.entries()) await conversations.send(id, { text, messageId: `before-${n}`, waitFor: 'turn' });
     const command = 'sleep 20; echo slow';
     await conversations.send(id, { text: command, messageId: 'slow' });
     const running = await waitForInfo(conversations, id, (i) => i.turnMessageId === 'slow' && i.executionStatus === 'running', TURN_WAIT_MS);
     fault.killed = true;
     process.kill(server.sandboxPid(running.runtimeId!)!, 'SIGKILL');
     const done = await waitForInfo(conversations, id, (i) => i.lastTurn?.messageId === 'slow' && i.queued === 0, TURN_WAIT_MS);
-    assert.equal(setup.proxy.applied[0], 1, 'the fault was played');
+    assert.equal(setup.proxy.applied[0], played + 1, 'the fault was played');
     assert.equal(done.status, 'RUNNING');
-    assert.equal(done.redelivered, 1);
+    assert.equal(done.redelivered, 1, 'counted as delivered again, though the delivery that posted it failed');
+    assert.match(done.notice ?? '', /message slow was delivered again/);
     // The shell agent forgot everything with its sandbox: the new runtime holds the cut message once.
     assert.deepEqual(await userMessages(conversations, id), [command], 'posted once to the new runtime');
     await assertAnswered(setup, id, ['slow']);
     await conversations.close(id);
-  });
+  }
+
+  test('the message cut short goes to the new runtime once, though that delivery failed after its post', () => cutAndRepost('repost', ['echo first']));
+
+  // The new runtime then holds as many messages as the old one did: that must not pass for the old one's memory.
+  test('the same when it was the conversation\'s first message', () => cutAndRepost('repost-first', []));
 });

@@ -16,6 +16,20 @@ describe('conversation lifecycle (real Temporal, real sandboxes)', () => {
     await stack.close();
   });
 
+  test('a turn that ended leaves no wait behind it (patch release-interruption-wait): the stack trace shows none in followTurn', async () => {
+    const { conversations, temporal } = stack;
+    const id = uniqueId('waits');
+    await conversations.start({ conversationId: id, userId: 'ava', message: { text: 'echo one', messageId: 'one' } });
+    await conversations.waitUntilReady(id);
+    await waitForInfo(conversations, id, (info) => info.lastTurn?.messageId === 'one');
+    await conversations.send(id, { text: 'echo two', messageId: 'two', waitFor: 'turn' });
+    // Before the patch each ended turn left its wait for a pause or close blocked here, until the run ended.
+    const stackTrace = await temporal.client.workflow.getHandle(id).query<string>('__stack_trace');
+    assert.ok(stackTrace.includes('serve'), stackTrace);
+    assert.doesNotMatch(stackTrace, /followTurn/);
+    await conversations.close(id);
+  });
+
   test('starts, runs a command, pauses when idle, resumes on a message, closes and stops its runtime', async () => {
     const { conversations, runtimeApi } = stack;
     const id = uniqueId('life');
