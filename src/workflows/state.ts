@@ -112,12 +112,9 @@ export interface ConversationState {
   agentUserMessages?: number;
   /**
    * The message at the head of the queue once it reached the agent: it stays queued
-   * until its turn ends, so a runtime lost mid-turn gets it again.
-   */
-  /**
-   * The turn of the message at the head of the queue, from its delivery. `forgotten`: a runtime
-   * since found holding less than `userMessages` lost the message (delivery.ts): from then on it
-   * is delivered as a new message, measured from its kept baseline, and counted as redelivered.
+   * until its turn ends, so a runtime lost mid-turn gets it again. `forgotten`: a runtime
+   * since found holding less than `userMessages` lost the message (delivery.ts): from then
+   * on it goes as a new message, measured from its kept baseline, and counts as redelivered.
    */
   turn?: { messageId: string; runtimeId: string; generation: number; since?: string; userMessages: number; forgotten?: boolean };
   /** Messages delivered again to a replacement runtime because theirs was lost mid-turn. */
