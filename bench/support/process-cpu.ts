@@ -6,13 +6,19 @@ import { readFile } from 'node:fs/promises';
 
 const TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux
 
+// Indexes among the fields after the command name (state is field 3): utime, stime, cutime, cstime are 14-17.
+const OWN_AND_REAPED = [11, 12, 13, 14];
+const REAPED = [13, 14];
+
 /** Milliseconds of CPU that `pid` and its reaped children used so far; 0 when it is gone. */
-export async function cpuMs(pid: number): Promise<number> {
+export const cpuMs = (pid: number): Promise<number> => statCpuMs(pid, OWN_AND_REAPED);
+
+/** Milliseconds of the `fields` of `pid`'s /proc stat, summed; 0 when it is gone. */
+async function statCpuMs(pid: number, fields: readonly number[]): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   if (!stat) return 0;
-  // Fields after the command name: state is field 3; utime, stime, cutime, cstime are 14-17.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
+  const values = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = fields.reduce((sum, i) => sum + Number(values[i] ?? 0), 0);
   return (ticks * 1000) / TICKS_PER_SECOND;
 }
 
@@ -23,9 +29,7 @@ export function ownCpuMs(): number {
 }
 
 /** CPU milliseconds of this process's children already reaped: an in-process agent server's commands. */
-export async function reapedChildrenCpuMs(): Promise<number> {
-  return (await cpuMs(process.pid)) - ownCpuMs();
-}
+export const reapedChildrenCpuMs = (): Promise<number> => statCpuMs(process.pid, REAPED);
 
 export type CpuReading = Record<string, number>;
 

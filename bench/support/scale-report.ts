@@ -113,8 +113,7 @@ function printCeilingCpu(cpu: Record<string, CpuReading[]>, settleMs: number): v
   const conversations = mean('conversations');
   const total = (reading: Record<string, number>) => Object.values(reading).reduce((a, b) => a + b, 0);
   const runtimeSide = (reading: Record<string, number>) => RUNTIME_SIDE.reduce((sum, c) => sum + (reading[c] ?? 0), 0);
-  // Clamped: a reading that did not move can come out a hair below zero.
-  const cell = (v: number | undefined) => `${Math.max(0, v ?? 0).toFixed(1)} ms`;
+  const cell = (v: number | undefined) => `${(v ?? 0).toFixed(1)} ms`;
   console.log(`   CPU per message, every process on the machine (mean of the bursts; read after each burst settled for ${settleMs / 1000} s)\n`);
   const rows = Object.keys(conversations).map((c) => [c, cell(ceiling[c]), cell(conversations[c])]);
   rows.push(['total', cell(total(ceiling)), cell(total(conversations))]);
