@@ -73,12 +73,17 @@ export async function buildBundle(dir: string, options: BundleOptions = {}): Pro
   const name = [localActivities.length > 0 ? `local-${localActivities.join('-')}` : 'plain', options.beforeFewerTasks ? 'before' : ''].filter(Boolean).join('-');
   const workflowsDir = path.dirname(workflowsPath);
   const swaps = new Map<string, string>();
+  // Imports made by these files reach the real modules: a swap re-exports what it does not replace.
+  const unswapped = new Set<string>();
   if (localActivities.length > 0) {
     const helper = fileURLToPath(new URL('./local-activities-workflow.ts', import.meta.url));
+    const real = path.join(workflowsDir, 'activities.ts');
     const swap = path.join(dir, `activities-${name}.js`);
-    await writeFile(swap, `import { withLocalActivities } from ${JSON.stringify(helper)};\n` +
+    await writeFile(swap, `export * from ${JSON.stringify(real)};\n` +
+      `import { withLocalActivities } from ${JSON.stringify(helper)};\n` +
       `export const activitiesFor = (policy) => withLocalActivities(policy, ${JSON.stringify(localActivities)});\n`);
     swaps.set(path.join(workflowsDir, 'activities.js'), swap);
+    unswapped.add(helper).add(swap);
   }
   if (options.beforeFewerTasks) {
     const swap = path.join(dir, `fewer-tasks-${name}.js`);
@@ -89,7 +94,8 @@ export async function buildBundle(dir: string, options: BundleOptions = {}): Pro
     apply: (compiler: Compiler) =>
       compiler.hooks.normalModuleFactory.tap('bench-swaps', (factory) =>
         factory.hooks.beforeResolve.tap('bench-swaps', (data) => {
-          const swap = data.request.startsWith('.') ? swaps.get(path.resolve(data.context, data.request)) : undefined;
+          const fromSwap = unswapped.has(data.contextInfo.issuer);
+          const swap = data.request.startsWith('.') && !fromSwap ? swaps.get(path.resolve(data.context, data.request)) : undefined;
           if (swap) data.request = swap;
         }),
       ),
@@ -122,7 +128,7 @@ export const buildFloorBundle = (dir: string): Promise<string> => buildBenchWork
 interface Compiler {
   hooks: {
     normalModuleFactory: {
-      tap(name: string, fn: (factory: { hooks: { beforeResolve: { tap(name: string, fn: (data: { request: string; context: string }) => void): void } } }) => void): void;
+      tap(name: string, fn: (factory: { hooks: { beforeResolve: { tap(name: string, fn: (data: { request: string; context: string; contextInfo: { issuer: string } }) => void): void } } }) => void): void;
     };
   };
 }
