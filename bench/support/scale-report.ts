@@ -27,13 +27,20 @@ export function printScaleMemory(m: ScaleMemory, load: string): void {
         ['  per conversation outside the cache (the rest)', kb(perUncached)],
         ['  main-thread JS heap per conversation (workflows run in a worker thread)', kb((m.atAll.heapUsed - m.before.heapUsed) / m.count)],
         // Linear from a few hundred: an upper bound. Past the cache the growth flattens as the workflow thread's heap settles (SCALE=full: 4 KB each from 500 to 10,000).
-        ...(m.count < 10_000 && !Number.isNaN(perUncached) ? [['projected RSS at 10,000 (linear from the two costs above: an upper bound; SCALE=full measures it)', `${mb(at10k)} (${at10k <= GIB ? 'within' : 'over'} 1024 MB)`]] : []),
+        // A few hundred outside the cache can cost less than the RSS's own noise (it even falls when a GC compacts): no projection then.
+        ...(m.count < 10_000 && !Number.isNaN(perUncached) ? [projection(at10k, perUncached)] : []),
         [`time to bring all ${m.count} up (50 at a time)`, `${(m.provisionMs / 1000).toFixed(0)} s`],
         ['worker RSS as they came up (live: MB)', m.steps.map((s) => `${s.live}: ${(s.rss / 2 ** 20).toFixed(0)}`).join(', ')],
       ],
     ),
   );
   console.log();
+}
+
+function projection(at10k: number, perUncached: number): [string, string] {
+  const label = 'projected RSS at 10,000 (linear from the two costs above: an upper bound; SCALE=full measures it)';
+  if (perUncached <= 0) return [label, '- (the conversations outside the cache cost less than the RSS moves by itself at this size)'];
+  return [label, `${mb(at10k)} (${at10k <= GIB ? 'within' : 'over'} 1024 MB)`];
 }
 
 export function printFirstMessages(r: { uncached: number[]; cached: number[] }, cacheSize: number, load: string): void {
