@@ -105,6 +105,30 @@ export class TemporalUnavailableError extends Error {
 }
 
 /**
+ * Temporal answered, but no worker can run the conversation's workflow now: its workflow
+ * task is failing (a payload key the worker lacks, a fault in a deployed workflow), or no
+ * worker took the query in time. Temporal itself is fine, so the fix is on the worker.
+ * Nothing the call asked for was done.
+ */
+export class ConversationWorkerError extends Error {
+  readonly conversationId: string;
+  readonly messageId: string | undefined;
+  constructor(conversationId: string, call: ClientCall, reason: string, options?: { cause?: unknown }) {
+    let consequence = '';
+    if (call.messageId !== undefined) {
+      consequence = `; the message was NOT accepted: send it again with the same messageId "${call.messageId}" once the worker runs the conversation`;
+    } else if (call.change) {
+      consequence = '; the request was NOT acknowledged: send it again once the worker runs the conversation';
+    }
+    const what = call.action ? `cannot ${call.action}: ` : '';
+    super(`${what}no worker can run the conversation now (${reason}); the worker's log says why${consequence}`, options);
+    this.name = 'ConversationWorkerError';
+    this.conversationId = conversationId;
+    this.messageId = call.messageId;
+  }
+}
+
+/**
  * The Runtime API (which the client reads events through) did not answer, or refused the
  * key. Says where it was looked for and which variables point elsewhere.
  */
@@ -129,6 +153,26 @@ const UNAVAILABLE_CODES = new Map([
   [4, 'DEADLINE_EXCEEDED'],
 ]);
 
+const FAILED_PRECONDITION = 9;
+const DEADLINE_EXCEEDED = 4;
+
+/**
+ * The reason, when Temporal answered that no worker runs the conversation now; undefined
+ * otherwise. Temporal says so only in its text: an update or query "due to Workflow Task in
+ * failed state", and a query that "timed out before a worker could process it". A deadline
+ * the client set itself says nothing of the kind, and stays an unavailable Temporal.
+ */
+export function workerReason(error: unknown): string | undefined {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if (!isGrpcServiceError(current)) continue;
+    // The SDK moves an update-with-start's own failure into `message`, leaving the generic one in `details`.
+    const text = `${current.details} ${current.message}`;
+    if (current.code === FAILED_PRECONDITION && /Workflow Task in failed state/i.test(text)) return 'its workflow task is failing';
+    if (current.code === DEADLINE_EXCEEDED && /before a worker could process it/i.test(text)) return 'no worker took the query in time';
+  }
+  return undefined;
+}
+
 /** The reason, when `error` (or a cause of it) says Temporal could not be reached; undefined otherwise. */
 export function unavailableReason(error: unknown): string | undefined {
   for (let current = error; current instanceof Error; current = current.cause) {
@@ -142,6 +186,8 @@ export function unavailableReason(error: unknown): string | undefined {
 
 /** Maps what the Temporal client threw for `conversationId` to our error classes; rethrows anything else. */
 export function translateClientError(conversationId: string, error: unknown, call?: ClientCall): never {
+  const stalled = call && workerReason(error);
+  if (call && stalled) throw new ConversationWorkerError(conversationId, call, stalled, { cause: error });
   const unavailable = call && unavailableReason(error);
   if (call && unavailable) throw new TemporalUnavailableError(call, unavailable, { cause: error });
   if (error instanceof WorkflowNotFoundError) throw new ConversationNotFoundError(conversationId);

@@ -1,7 +1,10 @@
 // A key rotation with the real worker and CLI processes (`npm run worker`, `npm run cli`):
 // conversations started under key 1 are continued and read after key 2 is put first, new
 // ones are encrypted with key 2, and a process that lacks key 2 gets an error naming it.
+// Rotated in the wrong order (the CLI on key 2 before the worker has it), the CLI is told
+// the worker cannot run the conversation, and the message it refused goes through later.
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { METADATA_KEY_ID } from '../../src/codec/encryption-codec.js';
@@ -80,5 +83,36 @@ describe('key rotation across the worker and the CLI', () => {
 
     await ok(AFTER, 'close', old);
     await ok(AFTER, 'close', fresh);
+  });
+
+  test('the CLI on key 2 before the worker has it: told no worker can run the conversation, and the message goes through once the worker has the key', async () => {
+    await worker?.kill('SIGTERM');
+    worker = await startWorker(BEFORE);
+    const id = uniqueId('rot-early');
+    const messageId = `early-${id}`;
+    // The run starts, but its first workflow task fails on a payload the worker cannot decrypt: the message is refused, not lost.
+    const refused = await cli(AFTER, 'start', id, '--user', 'rot', '--message', 'echo too-early', '--message-id', messageId);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /ConversationWorkerError: cannot start conversation rot-early-\S+: no worker can run the conversation now \(its workflow task is failing\); the worker's log says why/);
+    assert.match(refused.stderr, new RegExp(`the message was NOT accepted: send it again with the same messageId "${messageId}"`));
+    const read = await cli(AFTER, 'info', id);
+    assert.equal(read.code, 1);
+    assert.match(read.stderr, /ConversationWorkerError: cannot read conversation \S+: no worker can run the conversation now/);
+    assert.doesNotMatch(read.stderr, /cannot reach Temporal/, 'Temporal answered: the fault is not the server');
+
+    // The worker gets key 2; the same message, sent again as told, is delivered once.
+    await worker.kill('SIGTERM');
+    worker = await startWorker(AFTER);
+    const deadline = Date.now() + 120_000;
+    let sent = await cli(AFTER, 'send', id, 'echo too-early', '--message-id', messageId, '--wait', '--json');
+    // Until the server hands the failed workflow task to the new worker (its retries back off), the refusal stands.
+    while (sent.code !== 0 && /ConversationWorkerError/.test(sent.stderr) && Date.now() < deadline) {
+      await sleep(2_000);
+      sent = await cli(AFTER, 'send', id, 'echo too-early', '--message-id', messageId, '--wait', '--json');
+    }
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal(outcome(sent.out as Record<string, unknown>), 'answered');
+    assert.equal((await ok(AFTER, 'info', id)).delivered, 1);
+    await ok(AFTER, 'close', id);
   });
 });
