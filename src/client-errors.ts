@@ -77,6 +77,8 @@ export interface ClientCall {
   readonly messageId?: string;
   /** Whether the call asked for a change (a message, pause, close...) rather than a read. */
   readonly change?: boolean;
+  /** Whether the call starts the conversation's run (update-with-start): it can leave a run behind when the rest fails. */
+  readonly starts?: boolean;
 }
 
 /**
@@ -105,25 +107,28 @@ export class TemporalUnavailableError extends Error {
 }
 
 /**
- * Temporal answered, but no worker can run the conversation's workflow now: its workflow
- * task is failing (a payload key the worker lacks, a fault in a deployed workflow), or no
- * worker took the query in time. Temporal itself is fine, so the fix is on the worker.
- * Nothing the call asked for was done.
+ * Temporal answered, but no worker runs the workflow behind the call now: its workflow task
+ * is failing (a payload key the worker lacks, a fault in a deployed workflow), or no worker
+ * answered a query in time. The fix is on the worker, whose log says why. A message or change
+ * was not taken; a start (update-with-start) has created the run all the same.
  */
 export class ConversationWorkerError extends Error {
-  readonly conversationId: string;
+  /** The conversation's, or for a user's admission, its admission workflow's. */
+  readonly workflowId: string;
   readonly messageId: string | undefined;
-  constructor(conversationId: string, call: ClientCall, reason: string, options?: { cause?: unknown }) {
-    let consequence = '';
+  constructor(workflowId: string, call: ClientCall, reason: string, options?: { cause?: unknown }) {
+    const consequences: string[] = [];
     if (call.messageId !== undefined) {
-      consequence = `; the message was NOT accepted: send it again with the same messageId "${call.messageId}" once the worker runs the conversation`;
-    } else if (call.change) {
-      consequence = '; the request was NOT acknowledged: send it again once the worker runs the conversation';
+      consequences.push(`the message was NOT accepted: send it again with the same messageId "${call.messageId}" once a worker runs the conversation`);
+    } else if (call.change && !call.starts) {
+      consequences.push('the request was NOT acknowledged: send it again once a worker runs the conversation');
     }
+    // A caller told only "cannot start" could pick a new ID and leave this run to take a slot and a runtime.
+    if (call.starts) consequences.push('the run was created all the same and goes on once a worker can run it: start again with the same ID to join it, or close it');
     const what = call.action ? `cannot ${call.action}: ` : '';
-    super(`${what}no worker can run the conversation now (${reason}); the worker's log says why${consequence}`, options);
+    super(`${what}no worker can run its workflow now (${reason}); the worker's log says why${consequences.map((c) => `; ${c}`).join('')}`, options);
     this.name = 'ConversationWorkerError';
-    this.conversationId = conversationId;
+    this.workflowId = workflowId;
     this.messageId = call.messageId;
   }
 }
@@ -147,36 +152,41 @@ export class RuntimeApiUnavailableError extends Error {
   }
 }
 
+const GRPC = { DEADLINE_EXCEEDED: 4, FAILED_PRECONDITION: 9, UNAVAILABLE: 14 } as const;
+
 /** gRPC codes that mean the server did not answer, as opposed to answering no. */
-const UNAVAILABLE_CODES = new Map([
-  [14, 'UNAVAILABLE'],
-  [4, 'DEADLINE_EXCEEDED'],
+const UNAVAILABLE_CODES = new Map<number, string>([
+  [GRPC.UNAVAILABLE, 'UNAVAILABLE'],
+  [GRPC.DEADLINE_EXCEEDED, 'DEADLINE_EXCEEDED'],
 ]);
 
-const FAILED_PRECONDITION = 9;
-const DEADLINE_EXCEEDED = 4;
+type GrpcError = Error & { code: number; details: string };
+
+/** `error` and its causes that are gRPC errors, outermost first (the SDK wraps them in ServiceError). */
+function* grpcErrors(error: unknown): Generator<GrpcError> {
+  for (let current = error; current instanceof Error; current = current.cause) if (isGrpcServiceError(current)) yield current;
+}
 
 /**
- * The reason, when Temporal answered that no worker runs the conversation now; undefined
- * otherwise. Temporal says so only in its text: an update or query "due to Workflow Task in
- * failed state", and a query that "timed out before a worker could process it". A deadline
- * the client set itself says nothing of the kind, and stays an unavailable Temporal.
+ * The reason, when Temporal answered that no worker runs the workflow now; undefined
+ * otherwise. Temporal says so only in its text: an update or query refused "due to Workflow
+ * Task in failed state" (or aborted by an "unexpected workflow task failure"), and a query
+ * that "timed out before a worker could process it". A deadline the client's own gRPC call
+ * ran out of says "Deadline exceeded after…", and stays an unavailable Temporal.
  */
 export function workerReason(error: unknown): string | undefined {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    if (!isGrpcServiceError(current)) continue;
+  for (const grpc of grpcErrors(error)) {
     // The SDK moves an update-with-start's own failure into `message`, leaving the generic one in `details`.
-    const text = `${current.details} ${current.message}`;
-    if (current.code === FAILED_PRECONDITION && /Workflow Task in failed state/i.test(text)) return 'its workflow task is failing';
-    if (current.code === DEADLINE_EXCEEDED && /before a worker could process it/i.test(text)) return 'no worker took the query in time';
+    const text = `${grpc.details} ${grpc.message}`;
+    if (grpc.code === GRPC.FAILED_PRECONDITION && /Workflow Task in failed state|unexpected workflow task failure/i.test(text)) return 'its workflow task is failing';
+    if (grpc.code === GRPC.DEADLINE_EXCEEDED && /before a worker could process it/i.test(text)) return 'no worker answered the query in time';
   }
   return undefined;
 }
 
 /** The reason, when `error` (or a cause of it) says Temporal could not be reached; undefined otherwise. */
 export function unavailableReason(error: unknown): string | undefined {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    if (!isGrpcServiceError(current)) continue;
+  for (const current of grpcErrors(error)) {
     const code = UNAVAILABLE_CODES.get(current.code);
     // grpc-js appends an empty "Resolution note:" to connection failures.
     if (code !== undefined) return `${code}: ${current.details.replace(/\.?\s*Resolution note:\s*$/, '')}`;
@@ -186,8 +196,8 @@ export function unavailableReason(error: unknown): string | undefined {
 
 /** Maps what the Temporal client threw for `conversationId` to our error classes; rethrows anything else. */
 export function translateClientError(conversationId: string, error: unknown, call?: ClientCall): never {
-  const stalled = call && workerReason(error);
-  if (call && stalled) throw new ConversationWorkerError(conversationId, call, stalled, { cause: error });
+  const noWorker = call && workerReason(error);
+  if (call && noWorker) throw new ConversationWorkerError(conversationId, call, noWorker, { cause: error });
   const unavailable = call && unavailableReason(error);
   if (call && unavailable) throw new TemporalUnavailableError(call, unavailable, { cause: error });
   if (error instanceof WorkflowNotFoundError) throw new ConversationNotFoundError(conversationId);

@@ -9,7 +9,7 @@ import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, Workflow
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { DataConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
-import { ConversationClosedError, RuntimeApiUnavailableError, TemporalUnavailableError, translateClientError, unavailableReason } from './client-errors.js';
+import { ConversationClosedError, ConversationWorkerError, RuntimeApiUnavailableError, TemporalUnavailableError, translateClientError, unavailableReason, workerReason } from './client-errors.js';
 import type { ClientCall } from './client-errors.js';
 import { agentConversationIdFor } from './activities/agent.js';
 import { AgentServerClient, NetworkError, RequestTimeoutError, UnauthorizedError } from './runtime-api/index.js';
@@ -155,7 +155,7 @@ export class ConversationClient {
       // The run may have started all the same: admission() asks it again, and says why it failed.
       if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return this.admission(conversationId);
       if (error instanceof WorkflowUpdateFailedError || error instanceof WorkflowNotFoundError) return this.#admissionFailed(conversationId, error);
-      return this.#translate(conversationId, error, this.#call(`start conversation ${conversationId}`));
+      return this.#translate(conversationId, error, { ...this.#call(`start conversation ${conversationId}`), starts: true });
     }
   }
 
@@ -207,7 +207,7 @@ export class ConversationClient {
       });
       return { ack };
     } catch (error) {
-      return this.#translate(conversationId, error, this.#call(`start conversation ${conversationId}`, message?.messageId));
+      return this.#translate(conversationId, error, { ...this.#call(`start conversation ${conversationId}`, message?.messageId), starts: true });
     }
   }
 
@@ -267,8 +267,11 @@ export class ConversationClient {
       return await this.temporal.workflow.getHandle(workflowId).query(admissionStatusQuery);
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return undefined;
+      const call = this.#read(`read the admission of user ${userId}`);
+      const noWorker = workerReason(error);
+      if (noWorker) throw new ConversationWorkerError(workflowId, call, noWorker, { cause: error });
       const reason = unavailableReason(error);
-      if (reason) throw new TemporalUnavailableError(this.#read(`read the admission of user ${userId}`), reason, { cause: error });
+      if (reason) throw new TemporalUnavailableError(call, reason, { cause: error });
       throw error;
     }
   }

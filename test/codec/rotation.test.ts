@@ -93,11 +93,12 @@ describe('key rotation across the worker and the CLI', () => {
     // The run starts, but its first workflow task fails on a payload the worker cannot decrypt: the message is refused, not lost.
     const refused = await cli(AFTER, 'start', id, '--user', 'rot', '--message', 'echo too-early', '--message-id', messageId);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /ConversationWorkerError: cannot start conversation rot-early-\S+: no worker can run the conversation now \(its workflow task is failing\); the worker's log says why/);
+    assert.match(refused.stderr, /ConversationWorkerError: cannot start conversation rot-early-\S+: no worker can run its workflow now \(its workflow task is failing\); the worker's log says why/);
     assert.match(refused.stderr, new RegExp(`the message was NOT accepted: send it again with the same messageId "${messageId}"`));
+    assert.match(refused.stderr, /the run was created all the same and goes on once a worker can run it: start again with the same ID to join it, or close it/);
     const read = await cli(AFTER, 'info', id);
     assert.equal(read.code, 1);
-    assert.match(read.stderr, /ConversationWorkerError: cannot read conversation \S+: no worker can run the conversation now/);
+    assert.match(read.stderr, /ConversationWorkerError: cannot read conversation \S+: no worker can run its workflow now/);
     assert.doesNotMatch(read.stderr, /cannot reach Temporal/, 'Temporal answered: the fault is not the server');
 
     // The worker gets key 2; the same message, sent again as told, is delivered once.
