@@ -152,7 +152,8 @@ export class RuntimeApiUnavailableError extends Error {
   }
 }
 
-const GRPC = { DEADLINE_EXCEEDED: 4, FAILED_PRECONDITION: 9, UNAVAILABLE: 14 } as const;
+/** The gRPC status codes the clients tell apart. */
+export const GRPC = { DEADLINE_EXCEEDED: 4, FAILED_PRECONDITION: 9, UNAVAILABLE: 14 } as const;
 
 /** gRPC codes that mean the server did not answer, as opposed to answering no. */
 const UNAVAILABLE_CODES = new Map<number, string>([
@@ -167,6 +168,9 @@ function* grpcErrors(error: unknown): Generator<GrpcError> {
   for (let current = error; current instanceof Error; current = current.cause) if (isGrpcServiceError(current)) yield current;
 }
 
+/** workerReason's verdict when the workflow task fails; the client then reads why from the history. */
+export const WORKFLOW_TASK_FAILING = 'its workflow task is failing';
+
 /**
  * The reason, when Temporal answered that no worker runs the workflow now; undefined
  * otherwise. Temporal says so only in its text: an update or query refused "due to Workflow
@@ -178,7 +182,7 @@ export function workerReason(error: unknown): string | undefined {
   for (const grpc of grpcErrors(error)) {
     // The SDK moves an update-with-start's own failure into `message`, leaving the generic one in `details`.
     const text = `${grpc.details} ${grpc.message}`;
-    if (grpc.code === GRPC.FAILED_PRECONDITION && /Workflow Task in failed state|unexpected workflow task failure/i.test(text)) return 'its workflow task is failing';
+    if (grpc.code === GRPC.FAILED_PRECONDITION && /Workflow Task in failed state|unexpected workflow task failure/i.test(text)) return WORKFLOW_TASK_FAILING;
     if (grpc.code === GRPC.DEADLINE_EXCEEDED && /before a worker could process it/i.test(text)) return 'no worker answered the query in time';
   }
   return undefined;

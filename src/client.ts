@@ -9,7 +9,8 @@ import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError, Workflow
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { DataConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
-import { ConversationClosedError, ConversationWorkerError, RuntimeApiUnavailableError, TemporalUnavailableError, translateClientError, unavailableReason, workerReason } from './client-errors.js';
+import { ConversationClosedError, ConversationWorkerError, RuntimeApiUnavailableError, TemporalUnavailableError, translateClientError, unavailableReason, WORKFLOW_TASK_FAILING, workerReason } from './client-errors.js';
+import { workflowTaskTrouble } from './temporal/workflow-task-trouble.js';
 import type { ClientCall } from './client-errors.js';
 import { agentConversationIdFor } from './activities/agent.js';
 import { AgentServerClient, NetworkError, RequestTimeoutError, UnauthorizedError } from './runtime-api/index.js';
@@ -268,7 +269,7 @@ export class ConversationClient {
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return undefined;
       const call = this.#read(`read the admission of user ${userId}`);
-      const noWorker = workerReason(error);
+      const noWorker = await this.#noWorkerReason(workflowId, error);
       if (noWorker) throw new ConversationWorkerError(workflowId, call, noWorker, { cause: error });
       const reason = unavailableReason(error);
       if (reason) throw new TemporalUnavailableError(call, reason, { cause: error });
@@ -437,11 +438,19 @@ export class ConversationClient {
     return { address: this.#address, action };
   }
 
+  /** Why no worker runs the workflow, when that is what `error` says: read from its history when its task fails, for a caller without the worker's log. */
+  async #noWorkerReason(workflowId: string, error: unknown): Promise<string | undefined> {
+    const reason = workerReason(error);
+    return reason === WORKFLOW_TASK_FAILING ? ((await workflowTaskTrouble(this.temporal, workflowId)) ?? reason) : reason;
+  }
+
   /**
    * Temporal answers "not found" both for an ID it never saw and for a run that has
    * ended; telling them apart takes a look at the ID's latest run.
    */
   async #translate(conversationId: string, error: unknown, call: ClientCall): Promise<never> {
+    const noWorker = await this.#noWorkerReason(conversationId, error);
+    if (noWorker) throw new ConversationWorkerError(conversationId, call, noWorker, { cause: error });
     if (error instanceof WorkflowNotFoundError) {
       const exists = await this.#handle(conversationId)
         .describe()

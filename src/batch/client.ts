@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { ServiceError, WorkflowExecutionAlreadyStartedError, isGrpcServiceError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import { GRPC } from '../client-errors.js';
+import { workflowTaskTrouble } from '../temporal/workflow-task-trouble.js';
 import { InvalidInputError, validateUserId } from '../workflows/validation.js';
 import type { batchWorkflow } from '../workflows/batch/workflow.js';
 import { BATCH_ID_PATTERN, batchProgressQuery, batchWorkflowId } from '../workflows/batch/messages.js';
@@ -97,29 +98,20 @@ export class BatchClient {
         // A worker busy with a large batch (or being replaced) may not answer a query in time; that passes.
         // A workflow task that failed or timed out is being tried again: the next attempt may well pass.
         const code = grpcCode(error);
-        if (code === GRPC_FAILED_PRECONDITION) {
-          if (attempt >= QUERY_ATTEMPTS) throw await this.#stuck(batchId, handle, error);
+        if (code === GRPC.FAILED_PRECONDITION) {
+          if (attempt >= QUERY_ATTEMPTS) throw await this.#stuck(batchId, error);
           await sleep(STUCK_RETRY_MS);
           continue;
         }
-        if (code !== GRPC_DEADLINE_EXCEEDED) throw error;
+        if (code !== GRPC.DEADLINE_EXCEEDED) throw error;
         if (attempt >= QUERY_ATTEMPTS) throw new BatchQueryTimeoutError(`no worker answered batch ${batchId}'s progress query in time, ${QUERY_ATTEMPTS} times: are the workers of task queue ${this.options.taskQueue} running (and not overloaded)?`);
       }
     }
   }
 
-  /** Why the batch's workflow cannot answer: its last workflow task failure or timeout, read from its history (decoded, so an encrypted message reads). */
-  async #stuck(batchId: string, handle: ReturnType<Client['workflow']['getHandle']>, error: unknown): Promise<Error> {
-    let cause = 'its workflow task fails (see the worker\'s log)';
-    try {
-      const events = (await handle.fetchHistory()).events ?? [];
-      const last = events.findLast((event) => event.workflowTaskFailedEventAttributes || event.workflowTaskTimedOutEventAttributes);
-      const decoded = await decodeOptionalFailureToOptionalError(this.options.client.options.loadedDataConverter, last?.workflowTaskFailedEventAttributes?.failure);
-      if (decoded) cause = `its workflow task fails: ${decoded.message}`;
-      else if (last?.workflowTaskTimedOutEventAttributes) cause = 'its workflow task times out (a worker takes longer than the task timeout to run it: an overloaded worker, or a replay of a long history)';
-    } catch {
-      // The history could not be read: the query's own error says enough.
-    }
+  /** Why the batch's workflow cannot answer: its last workflow task failure or timeout, read from its history. */
+  async #stuck(batchId: string, error: unknown): Promise<Error> {
+    const cause = (await workflowTaskTrouble(this.options.client, batchWorkflowId(batchId))) ?? 'its workflow task fails (see the worker\'s log)';
     return new BatchWorkflowStuckError(`batch ${batchId} cannot make progress: ${cause}. Nothing is lost: the workflow carries on from its history once a worker can run it (fix the cause and restart the workers of task queue ${this.options.taskQueue}).`, { cause: error });
   }
 
@@ -158,9 +150,6 @@ function grpcCode(error: unknown): number | undefined {
   const cause = error instanceof ServiceError ? error.cause : error;
   return isGrpcServiceError(cause) ? cause.code : undefined;
 }
-
-const GRPC_DEADLINE_EXCEEDED = 4;
-const GRPC_FAILED_PRECONDITION = 9;
 
 function settingsFrom(batchId: string, total: number, options: BatchRunOptions): BatchSettings {
   const concurrency = whole('concurrency', options.concurrency ?? BATCH_DEFAULTS.concurrency, 1, MAX_BATCH_CONCURRENCY);

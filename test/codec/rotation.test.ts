@@ -93,7 +93,9 @@ describe('key rotation across the worker and the CLI', () => {
     // The run starts, but its first workflow task fails on a payload the worker cannot decrypt: the message is refused, not lost.
     const refused = await cli(AFTER, 'start', id, '--user', 'rot', '--message', 'echo too-early', '--message-id', messageId);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /ConversationWorkerError: cannot start conversation rot-early-\S+: no worker can run its workflow now \(its workflow task is failing\); the worker's log says why/);
+    // Read from the history, so a CLI user without the worker's log learns the cause too.
+    assert.match(refused.stderr, /ConversationWorkerError: cannot start conversation rot-early-\S+: no worker can run its workflow now \(its workflow task fails: payload was encrypted with key ID "rotation-k2", which is not among the configured keys \("rotation-k1"\)/);
+    assert.ok(!refused.stderr.includes(key1.key.toString('base64')) && !refused.stderr.includes(key2.key.toString('base64')), 'no key bytes in the error');
     assert.match(refused.stderr, new RegExp(`the message was NOT accepted: send it again with the same messageId "${messageId}"`));
     assert.match(refused.stderr, /the run was created all the same and goes on once a worker can run it: start again with the same ID to join it, or close it/);
     const read = await cli(AFTER, 'info', id);

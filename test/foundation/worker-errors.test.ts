@@ -1,7 +1,8 @@
 // Which Temporal answers mean "no worker runs this workflow now" and which "Temporal cannot be
 // reached", on the error shapes the SDK throws: a gRPC error wrapped in ServiceError (updates,
 // queries), the bare one an update-with-start rethrows with its failing operation's message, and
-// grpc-js's own deadline. rotation.test.ts meets the first two for real (a worker without the key).
+// grpc-js's own deadline. rotation.test.ts meets the first two for real (a worker without the key),
+// where ConversationClient also reads the failure itself from the history.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ServiceError } from '@temporalio/client';
