@@ -255,8 +255,9 @@ export function agentRef(state: ConversationState) {
  * (delivery.ts): the count before its first delivery attempt, kept on the message. A
  * delivery can post and then fail as runtime trouble (the agent server drops out before the
  * activity learns the message's timestamp); the recovery that follows reads a count that
- * includes the message, and a delivery measured from that count would post it a second time. Measured from the kept one, the agent is found holding
- * it. The lower of the two: fewer than kept means the agent lost its memory (a new runtime).
+ * includes the message, and a delivery measured from that count would post it a second
+ * time. Measured from the kept one, the agent is found holding it. The lower of the two:
+ * fewer than kept means the agent lost its memory (a new runtime).
  */
 export function deliveryBaseline(state: ConversationState, message: QueuedMessage): number {
   const now = state.agentUserMessages ?? 0;
